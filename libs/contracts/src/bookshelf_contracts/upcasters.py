@@ -1,0 +1,43 @@
+"""The upcasters of every contract whose VERSION moved past 1, with the old shapes documented.
+
+Each old shape is kept as a model (never registered for parsing, only exported as a schema
+``<Type>.v<N>.json``), so the upcaster can validate old data and name the failing field.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+from bookshelf_contracts.base import Event, Message
+from bookshelf_contracts.upcasting import Data, upcaster
+from bookshelf_contracts.values import AggregateVersion, Currency
+
+
+class BookPriceUpdatedV1(Event):
+    """BookPriceUpdated v1 (superseded): amounts as strings plus a single currency for both."""
+
+    TYPE: ClassVar[str] = "BookPriceUpdated"
+    VERSION: ClassVar[int] = 1
+
+    book_id: UUID
+    old_amount: str
+    new_amount: str
+    currency: Currency
+    version: AggregateVersion
+
+
+@upcaster("BookPriceUpdated", from_version=1)
+def book_price_updated_v1_to_v2(data: Data) -> Data:
+    """v1 ``{old_amount, new_amount, currency}`` -> v2 ``{old_price: Money, new_price: Money}``."""
+    old = BookPriceUpdatedV1.model_validate(data)
+    return {
+        "book_id": str(old.book_id),
+        "old_price": {"amount": old.old_amount, "currency": old.currency.value},
+        "new_price": {"amount": old.new_amount, "currency": old.currency.value},
+        "version": old.version,
+    }
+
+
+# Superseded shapes, exported as schemas next to the current ones.
+LEGACY_CONTRACTS: tuple[type[Message], ...] = (BookPriceUpdatedV1,)

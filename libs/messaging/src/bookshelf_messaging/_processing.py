@@ -1,0 +1,225 @@
+"""Handling the records of one partition: inbox dedup, handler calls, retries and dead letters.
+
+Fast path: every handleable record of the batch in ONE transaction (inbox rows inserted with one
+statement; ids already there are duplicates and skipped). If a handler raises, the transaction rolls
+back and the batch is re-run one message per transaction; a failing message is retried with
+exponential backoff and then dead-lettered, so the offset can move on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka.structs import ConsumerRecord
+from bookshelf_contracts import (
+    Envelope,
+    InvalidEnvelope,
+    Message,
+    MessageValidationError,
+    UnknownMessageType,
+    parse_message,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bookshelf_messaging import context, metrics
+from bookshelf_messaging.dlq import Failure
+from bookshelf_messaging.errors import PermanentError, backoff_delay, is_infrastructure_error
+from bookshelf_messaging.inbox import CLAIM_SQL
+
+# The first argument is the parsed contract (a ``Message`` subclass). Typed ``Any`` so handlers can
+# declare the class they handle (``message: BookAdded``) without a cast: Callable parameters are
+# contravariant, and a handler table maps each type name to its own class.
+Handler = Callable[[Any, Envelope, AsyncSession], Awaitable[None]]
+DeadLetterWriter = Callable[[ConsumerRecord[Any, Any], Failure], Awaitable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how patiently a failing message is retried before it is dead-lettered."""
+
+    max_retries: int = 3
+    backoff_base_s: float = 0.1
+    backoff_max_s: float = 5.0
+
+    def delay(self, failures: int) -> float:
+        """Seconds to wait after ``failures`` failed attempts."""
+        return backoff_delay(failures, base_s=self.backoff_base_s, max_s=self.backoff_max_s)
+
+
+@dataclass(slots=True)
+class Item:
+    """A record that parsed into a message this consumer handles."""
+
+    record: ConsumerRecord[Any, Any]
+    envelope: Envelope
+    message: Message
+    handler: Handler
+    message_id: str
+
+
+@dataclass(slots=True)
+class BatchFailure:
+    """The handler of ``items[index]`` raised ``error`` during the batch transaction."""
+
+    index: int
+    error: Exception
+    at: datetime
+
+
+class _HandlerFailed(Exception):
+    def __init__(self, failure: BatchFailure) -> None:
+        super().__init__(repr(failure.error))
+        self.failure = failure
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class PartitionProcessor:
+    """Processes record batches of one consumer group (one call per partition batch)."""
+
+    def __init__(
+        self,
+        group: str,
+        handlers: Mapping[str, Handler],
+        session_factory: async_sessionmaker[AsyncSession],
+        dead_letter: DeadLetterWriter,
+        policy: RetryPolicy,
+    ) -> None:
+        self.group = group
+        self.handlers = dict(handlers)
+        self.session_factory = session_factory
+        self.dead_letter = dead_letter
+        self.policy = policy
+        self._latency: dict[str, Any] = {}
+
+    async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        """Handle, skip or dead-letter every record; raises only for infrastructure failures."""
+        outcomes: Counter[str] = Counter()
+        items: list[Item] = []
+        poison: list[tuple[ConsumerRecord[Any, Any], Exception]] = []
+        for record in records:
+            try:
+                item = self.classify(record)
+            except (InvalidEnvelope, MessageValidationError) as exc:
+                poison.append((record, exc))
+                continue
+            if item is None:
+                outcomes["ignored"] += 1
+            else:
+                items.append(item)
+        if items:
+            failure = await self._run_batch(items, outcomes)
+            if failure is not None:
+                await self._run_singly(items, failure, outcomes)
+        for record, error in poison:
+            moment = _now()
+            await self.dead_letter(record, Failure(error, 1, moment, moment))
+            outcomes["dead_lettered"] += 1
+        topic = records[0].topic
+        for outcome, count in outcomes.items():
+            metrics.CONSUMED.labels(self.group, topic, outcome).inc(count)
+
+    def classify(self, record: ConsumerRecord[Any, Any]) -> Item | None:
+        """An Item to handle, or None to ignore; raises InvalidEnvelope / MessageValidationError."""
+        if record.value is None:
+            raise InvalidEnvelope("record has no value (a tombstone) on an event topic")
+        envelope = Envelope.from_json(record.value)
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            return None  # tolerant reader: types this consumer does not handle are not its business
+        try:
+            message = parse_message(envelope)
+        except UnknownMessageType:
+            return None
+        return Item(record, envelope, message, handler, str(envelope.message_id))
+
+    async def _run_batch(self, items: list[Item], outcomes: Counter[str]) -> BatchFailure | None:
+        local: Counter[str] = Counter()
+        try:
+            async with self.session_factory() as session, session.begin():
+                fresh = await self._claim(session, [item.message_id for item in items])
+                for index, item in enumerate(items):
+                    message_id = item.message_id
+                    if message_id not in fresh:
+                        local["duplicate"] += 1
+                        continue
+                    fresh.discard(message_id)  # a second copy within the batch is a duplicate too
+                    try:
+                        await self._call(item, session)
+                    except Exception as exc:
+                        if is_infrastructure_error(exc):
+                            raise
+                        raise _HandlerFailed(BatchFailure(index, exc, _now())) from exc
+                    local["handled"] += 1
+        except _HandlerFailed as failed:
+            self._count_failure(items[failed.failure.index], failed.failure.error)
+            return failed.failure
+        outcomes.update(local)
+        return None
+
+    async def _run_singly(self, items: list[Item], failure: BatchFailure, outcomes: Counter[str]) -> None:
+        for index, item in enumerate(items):
+            prior = failure if index == failure.index else None
+            outcomes[await self._handle_with_retries(item, prior)] += 1
+
+    async def _handle_with_retries(self, item: Item, prior: BatchFailure | None) -> str:
+        """One transaction per attempt; dead-letters after ``max_retries`` retries or a PermanentError."""
+        attempts = 1 if prior else 0
+        first_at = last_at = prior.at if prior else None
+        error: Exception | None = prior.error if prior else None
+        while True:
+            if error is not None and first_at is not None and last_at is not None:
+                if isinstance(error, PermanentError) or attempts > self.policy.max_retries:
+                    await self.dead_letter(item.record, Failure(error, attempts, first_at, last_at))
+                    return "dead_lettered"
+                await asyncio.sleep(self.policy.delay(attempts))  # backoff between attempts, by design
+            attempts += 1
+            try:
+                return await self._run_one(item)
+            except Exception as exc:
+                if is_infrastructure_error(exc):
+                    raise
+                error, last_at = exc, _now()
+                first_at = first_at or last_at
+                self._count_failure(item, exc)
+
+    async def _run_one(self, item: Item) -> str:
+        async with self.session_factory() as session, session.begin():
+            if not await self._claim(session, [item.message_id]):
+                return "duplicate"
+            await self._call(item, session)
+        return "handled"
+
+    async def _claim(self, session: AsyncSession, message_ids: list[str]) -> set[str]:
+        """Insert inbox rows; returns the ids that were not there yet."""
+        result = await session.execute(CLAIM_SQL, {"group": self.group, "ids": message_ids})
+        return {str(value) for value in result.scalars()}
+
+    async def _call(self, item: Item, session: AsyncSession) -> None:
+        envelope = item.envelope
+        # Correlation from the envelope, causation = this message: outbox rows the handler adds
+        # inherit both. (set/reset rather than ``bind``: this runs once per message.)
+        tokens = context.set_ids(envelope.correlation_id, item.message_id)
+        started = time.perf_counter()
+        try:
+            await item.handler(item.message, envelope, session)
+        finally:
+            self._histogram(item.record.topic).observe(time.perf_counter() - started)
+            context.reset_ids(tokens)
+
+    def _histogram(self, topic: str) -> Any:
+        child = self._latency.get(topic)
+        if child is None:
+            child = self._latency[topic] = metrics.HANDLER_LATENCY.labels(self.group, topic)
+        return child
+
+    def _count_failure(self, item: Item, error: BaseException) -> None:
+        metrics.HANDLER_FAILURES.labels(self.group, item.record.topic, type(error).__name__).inc()

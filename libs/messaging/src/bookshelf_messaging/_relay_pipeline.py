@@ -1,0 +1,191 @@
+"""One active period of the outbox relay: read, produce, await delivery reports, mark published.
+
+Batches are read with an id cursor (``id > last id read``) so batch N+1 can be read and produced while
+batch N is still in flight. The cursor goes back to 0 whenever the relay has caught up, after a
+delivery failure, and at least every ``5 * poll_interval_s`` under continuous load: a transaction that
+took a lower id but committed later than its neighbours is then picked up too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import time
+from collections import deque
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import asyncpg
+import orjson
+import structlog
+
+from bookshelf_messaging import metrics
+from bookshelf_messaging._delivery import BatchDelivery, OutRecord, ThreadedProducer
+from bookshelf_messaging.outbox import outbox_stats
+
+if TYPE_CHECKING:
+    from bookshelf_messaging.relay import OutboxRelay
+
+log = structlog.get_logger("bookshelf.relay")
+
+SELECT_SQL = (
+    "SELECT id, topic, key, value, headers::text AS headers, created_at FROM outbox "
+    "WHERE published_at IS NULL AND id > $1 ORDER BY id LIMIT $2"
+)
+MARK_SQL = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+DELETE_CHUNK_SQL = (
+    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at IS NOT NULL "
+    "AND published_at < now() - $1::interval ORDER BY id LIMIT $2)"
+)
+SWEEP_EVERY_POLLS = 5
+
+
+def retry_delay(failures: int, *, base_s: float = 0.5, max_s: float = 30.0) -> float:
+    """Backoff before re-publishing failed rows: 0.5 s doubling per consecutive failure, capped."""
+    return float(min(max_s, base_s * 2 ** max(0, failures - 1)))
+
+
+def to_out_records(rows: Sequence[asyncpg.Record]) -> list[OutRecord]:
+    """Outbox rows as producer records ``(id, topic, key bytes, value, headers)``."""
+    return [
+        (
+            row["id"],
+            row["topic"],
+            row["key"].encode() if row["key"] is not None else None,
+            row["value"],
+            [(k, v.encode()) for k, v in orjson.loads(row["headers"])],
+        )
+        for row in rows
+    ]
+
+
+class Pipeline:
+    """Publishes while the relay holds its lock; returns when it stops or loses the lock."""
+
+    def __init__(self, relay: OutboxRelay, work: asyncpg.Connection, producer: ThreadedProducer) -> None:
+        self.relay = relay
+        self.work = work
+        self.producer = producer
+        self.pending: deque[tuple[BatchDelivery, datetime]] = deque()
+        self.cursor = 0
+        self.failures = 0
+        self.retry_pending = False
+        now = time.monotonic()
+        self.cursor_reset_at = now
+        self.next_cleanup = now + relay.cleanup_interval_s
+        self.next_stats = now
+
+    async def run(self, lock_conn: asyncpg.Connection) -> None:
+        """The publish loop. Exceptions (hook, database) leave in-flight batches unmarked."""
+        relay = self.relay
+        while not relay.stopping and not lock_conn.is_closed():
+            relay.wake.clear()
+            rows = await self.work.fetch(SELECT_SQL, self.cursor, relay.batch_size)
+            if rows:
+                await self._send(rows)
+            full = len(rows) == relay.batch_size
+            sweep_due = time.monotonic() - self.cursor_reset_at >= relay.poll_interval_s * SWEEP_EVERY_POLLS
+            await self._settle(wait_all=not full or sweep_due or self.retry_pending)
+            if self.retry_pending:
+                await self._back_off()
+                continue
+            if full and not sweep_due:
+                continue
+            self._reset_cursor()  # nothing in flight now: safe to re-read from the lowest id
+            await self._housekeeping()
+            if not full:
+                await self._idle()
+        await self._drain_quietly()
+
+    def _reset_cursor(self) -> None:
+        self.cursor = 0
+        self.cursor_reset_at = time.monotonic()
+
+    async def _send(self, rows: Sequence[asyncpg.Record]) -> None:
+        self.cursor = rows[-1]["id"]
+        delivery = await self.producer.send(to_out_records(rows))
+        self.pending.append((delivery, rows[0]["created_at"]))
+        metrics.OUTBOX_BATCH_SIZE.labels(self.relay.service).observe(len(rows))
+
+    async def _settle(self, *, wait_all: bool, draining: bool = False) -> None:
+        """Mark finished batches; wait for the oldest while the pipeline is full (or all, if asked).
+
+        ``stop()`` interrupts the wait (a broker outage can hold reports for ``message.timeout.ms``);
+        unmarked rows are simply published again by the next active relay.
+        """
+        while self.pending:
+            delivery, _ = self.pending[0]
+            if not (delivery.future.done() or wait_all or len(self.pending) >= self.relay.max_in_flight):
+                return
+            if draining:
+                await delivery.future
+            elif not await self.relay.wait_stopped(delivery.future):
+                return
+            await self._mark(*self.pending.popleft())
+
+    async def _mark(self, delivery: BatchDelivery, oldest: datetime) -> None:
+        service = self.relay.service
+        hook = self.relay.after_publish
+        if hook is not None:  # test hook: raising here simulates a crash between publish and mark
+            result = hook(delivery.ids)
+            if inspect.isawaitable(result):
+                await result
+        delivered = delivery.delivered
+        if delivered:
+            await self.work.execute(MARK_SQL, delivered)
+            metrics.OUTBOX_PUBLISHED.labels(service).inc(len(delivered))
+            age = (datetime.now(UTC) - oldest).total_seconds()
+            metrics.OUTBOX_PUBLISH_LATENCY.labels(service).observe(max(0.0, age))
+        if delivery.failed:
+            self.retry_pending = True
+            metrics.OUTBOX_PUBLISH_FAILED.labels(service).inc(len(delivery.failed))
+            sample = next(iter(delivery.failed.values()))
+            log.warning("relay.delivery_failed", service=service, rows=len(delivery.failed), error=sample)
+
+    async def _back_off(self) -> None:
+        self.failures += 1
+        self.retry_pending = False
+        delay = retry_delay(self.failures)
+        log.info("relay.retry_backoff", service=self.relay.service, delay_s=delay)
+        await self.relay.pause(delay)
+        self._reset_cursor()
+
+    async def _drain_quietly(self) -> None:
+        """On a normal exit: wait for reports still due and mark what was delivered (best effort)."""
+        try:
+            await asyncio.wait_for(self._settle(wait_all=True, draining=True), timeout=10)
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("relay.drain_incomplete", service=self.relay.service, error=repr(exc))
+
+    async def _idle(self) -> None:
+        self.failures = 0
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.relay.wake.wait(), self.relay.poll_interval_s)
+
+    async def _housekeeping(self) -> None:
+        now = time.monotonic()
+        relay = self.relay
+        if now >= self.next_stats:
+            self.next_stats = now + relay.stats_interval_s
+            backlog, age = await outbox_stats(self.work)
+            metrics.OUTBOX_BACKLOG.labels(relay.service).set(backlog)
+            metrics.OUTBOX_OLDEST_AGE.labels(relay.service).set(age or 0.0)
+        if now >= self.next_cleanup:
+            self.next_cleanup = now + relay.cleanup_interval_s
+            await delete_published(self.work, relay, chunk=5_000)
+
+
+async def delete_published(work: asyncpg.Connection, relay: OutboxRelay, *, chunk: int) -> int:
+    """Delete rows published longer than ``relay.retention`` ago, ``chunk`` rows per statement."""
+    total = 0
+    while True:
+        status = await work.execute(DELETE_CHUNK_SQL, relay.retention, chunk)
+        deleted = int(status.split()[-1])
+        total += deleted
+        if deleted < chunk:
+            break
+    if total:
+        metrics.OUTBOX_DELETED.labels(relay.service).inc(total)
+    return total

@@ -1,0 +1,170 @@
+"""Per-partition workers: each partition's records run in order on its own task.
+
+The fetch loop hands records to a queue per partition and moves on; a partition's worker takes up to
+``batch_max`` records at a time (one database transaction each, see ``_processing``) and records the
+next offset to commit. Partitions never wait for each other, so a slow or retrying partition does not
+stall the rest and no core idles behind the slowest batch of a fetch.
+
+A full queue pauses its partition (backpressure). An infrastructure failure rewinds the partition to
+the first unfinished record and backs off. Offsets are committed by the fetch loop (at most every
+``COMMIT_EVERY_S``), on rebalance and on stop, only for records whose transaction committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import IllegalStateError, KafkaError
+from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
+
+from bookshelf_messaging._processing import PartitionProcessor
+
+log = structlog.get_logger("bookshelf.consumer")
+
+Record: TypeAlias = ConsumerRecord[Any, Any]
+COMMIT_EVERY_S = 0.05
+
+
+@dataclass
+class PartitionState:
+    """Queue and offsets of one assigned partition."""
+
+    queue: deque[Record] = field(default_factory=deque)
+    task: asyncio.Task[None] | None = None
+    in_flight: int = 0  # records of the batch being handled now
+    expected: int | None = None  # records below this offset were already queued (or rewound past)
+    processed: int | None = None  # next offset to commit: everything below it is committed in the DB
+    committed: int | None = None  # last offset committed to Kafka
+
+    @property
+    def pending(self) -> int:
+        """Records queued or being handled."""
+        return len(self.queue) + self.in_flight
+
+
+class PartitionWorkers:
+    """Queues, worker tasks and offsets of the partitions one consumer owns."""
+
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        processor: PartitionProcessor,
+        *,
+        batch_max: int,
+        retry_after_s: float,
+    ) -> None:
+        self.consumer = consumer
+        self.processor = processor
+        self.batch_max = batch_max
+        self.retry_after_s = retry_after_s
+        self.parts: dict[TopicPartition, PartitionState] = {}
+        self._last_commit = 0.0
+
+    # --- feeding ------------------------------------------------------------------------------------
+    def dispatch(self, tp: TopicPartition, records: list[Record]) -> None:
+        """Queue fetched records (dropping any below a rewind point) and make sure a worker runs."""
+        part = self.parts.setdefault(tp, PartitionState())
+        if part.expected is not None and records and records[0].offset < part.expected:
+            records = [r for r in records if r.offset >= part.expected]
+        if not records:
+            return
+        part.queue.extend(records)
+        part.expected = records[-1].offset + 1
+        if part.task is None or part.task.done():
+            part.task = asyncio.create_task(self._work(tp, part), name=f"consume-{tp.topic}-{tp.partition}")
+
+    def rewind(self, tp: TopicPartition, fetched: list[Record] | None = None) -> None:
+        """Give queued (and just fetched) records back to the broker: they are fetched again later."""
+        part = self.parts.setdefault(tp, PartitionState())
+        heads = [r[0].offset for r in (part.queue, fetched) if r]
+        if heads:
+            self._rewind_to(tp, part, min(heads))
+
+    def _rewind_to(self, tp: TopicPartition, part: PartitionState, offset: int) -> None:
+        part.queue.clear()
+        part.expected = offset
+        with contextlib.suppress(IllegalStateError):  # revoked meanwhile: the new owner starts over
+            self.consumer.seek(tp, offset)
+
+    def pending(self, tps: Iterable[TopicPartition]) -> int:
+        """Records queued or in flight for these partitions."""
+        return sum(self.parts[tp].pending for tp in tps if tp in self.parts)
+
+    def full(self) -> set[TopicPartition]:
+        """Partitions whose queue is long enough to pause fetching (resumed below ``batch_max``)."""
+        paused = self.consumer.paused()
+        full = set()
+        for tp, part in self.parts.items():
+            limit = self.batch_max if tp in paused else 2 * self.batch_max
+            if len(part.queue) >= limit:
+                full.add(tp)
+        return full
+
+    def processed(self, tp: TopicPartition) -> int | None:
+        """Next offset to commit for ``tp`` (None before its first batch)."""
+        part = self.parts.get(tp)
+        return part.processed if part else None
+
+    # --- the worker ---------------------------------------------------------------------------------
+    async def _work(self, tp: TopicPartition, part: PartitionState) -> None:
+        while part.queue:
+            size = min(len(part.queue), self.batch_max)
+            batch = [part.queue.popleft() for _ in range(size)]
+            part.in_flight = size
+            try:
+                await self.processor.process(batch)
+            except Exception as exc:  # the processor only raises for infrastructure failures
+                log.warning("consumer.batch_failed", tp=f"{tp.topic}[{tp.partition}]", error=repr(exc))
+                self._rewind_to(tp, part, batch[0].offset)
+                part.in_flight = 0
+                await asyncio.sleep(self.retry_after_s)  # backoff while the database/broker recovers
+                continue
+            part.in_flight = 0
+            part.processed = batch[-1].offset + 1
+
+    # --- offsets ------------------------------------------------------------------------------------
+    async def commit(self, *, force: bool = False) -> None:
+        """Commit processed offsets that moved (rate-limited unless ``force``)."""
+        now = time.monotonic()
+        if not force and now - self._last_commit < COMMIT_EVERY_S:
+            return
+        self._last_commit = now
+        offsets = {
+            tp: part.processed
+            for tp, part in self.parts.items()
+            if part.processed is not None and part.processed != part.committed
+        }
+        if not offsets:
+            return
+        try:
+            await self.consumer.commit({tp: OffsetAndMetadata(off, "") for tp, off in offsets.items()})
+        except KafkaError as exc:
+            # Partitions moved to another member: it re-reads from the last commit and its inbox check
+            # skips what we handled.
+            log.warning("consumer.commit_failed", error=repr(exc))
+            return
+        for tp, off in offsets.items():
+            if tp in self.parts:
+                self.parts[tp].committed = off
+
+    async def drain(self, tps: Iterable[TopicPartition] | None = None) -> None:
+        """Drop queued records, let batches in flight finish, commit (stop and rebalance)."""
+        targets = [tp for tp in (self.parts if tps is None else tps) if tp in self.parts]
+        for tp in targets:
+            self.parts[tp].queue.clear()
+        tasks = [t for tp in targets if (t := self.parts[tp].task) is not None and not t.done()]
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.commit(force=True)
+
+    def forget(self, tps: Iterable[TopicPartition]) -> None:
+        """Drop the state of partitions this consumer no longer owns."""
+        for tp in tps:
+            self.parts.pop(tp, None)

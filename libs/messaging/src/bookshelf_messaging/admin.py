@@ -1,0 +1,80 @@
+"""Topic administration: create every topic with its final partition count, idempotently.
+
+The embedded broker has no CreatePartitions (EMBEDDED-INFRA.md), so topics are created once with
+their final partition count; an existing topic is left as it is. Dead-letter topics are compacted
+by entry id, so tombstones close entries. Synchronous functions use confluent-kafka's AdminClient;
+the ``async`` ones run them in a thread so they never block an event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from bookshelf_contracts import TOPICS, TopicSpec, bulk, dlq
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+from bookshelf_messaging.settings import KafkaSettings
+
+TopicPlan = tuple[str, int, bool]  # (name, partitions, compacted)
+
+
+def topic_plan(specs: Iterable[TopicSpec] = TOPICS) -> list[TopicPlan]:
+    """Every topic to create for ``specs``: each topic, its ``.bulk`` lane and its compacted ``.dlq``."""
+    plan: list[TopicPlan] = []
+    for spec in specs:
+        plan.append((spec.name, spec.partitions, False))
+        plan.append((bulk(spec.name), spec.partitions, False))
+        plan.append((dlq(spec.name), spec.partitions, True))
+    return plan
+
+
+def create_topics_sync(
+    kafka: KafkaSettings, plan: Iterable[TopicPlan], *, timeout_s: float = 30.0
+) -> list[str]:
+    """Create the planned topics that do not exist yet; returns the names created."""
+    admin = AdminClient(kafka.confluent_config())
+    metadata = admin.list_topics(timeout=timeout_s)
+    existing = set(metadata.topics)
+    # Replication factor -1 (broker default) needs KIP-464; a single broker always means factor 1.
+    replication = 1 if len(metadata.brokers) <= 1 else -1
+    wanted = [
+        NewTopic(
+            name,
+            num_partitions=partitions,
+            replication_factor=replication,
+            config={"cleanup.policy": "compact"} if compacted else {},
+        )
+        for name, partitions, compacted in plan
+        if name not in existing
+    ]
+    if not wanted:
+        return []
+    created: list[str] = []
+    for name, future in admin.create_topics(wanted, operation_timeout=timeout_s).items():
+        try:
+            future.result(timeout=timeout_s)
+            created.append(name)
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            # Another process created it between our listing and our request: fine.
+            if not (isinstance(error, KafkaError) and error.code() == KafkaError.TOPIC_ALREADY_EXISTS):
+                raise
+    return created
+
+
+def ensure_topics_sync(kafka: KafkaSettings, specs: Iterable[TopicSpec] = TOPICS) -> list[str]:
+    """Create every topic of ``specs`` with its bulk lane and DLQ (idempotent); returns names created."""
+    return create_topics_sync(kafka, topic_plan(specs))
+
+
+async def ensure_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec] = TOPICS) -> list[str]:
+    """``ensure_topics_sync`` in a worker thread."""
+    return await asyncio.to_thread(ensure_topics_sync, kafka, list(specs))
+
+
+async def create_topic(kafka: KafkaSettings, name: str, partitions: int = 6, compacted: bool = False) -> bool:
+    """Create one topic if missing (tests: unique names per test); True when it was created."""
+    created = await asyncio.to_thread(create_topics_sync, kafka, [(name, partitions, compacted)])
+    return bool(created)

@@ -1,0 +1,242 @@
+"""The consumer runner: every service's Kafka read loop (ARCHITECTURE.md "Reading").
+
+Fetched records go to one worker task per partition (``_workers``): partitions run concurrently,
+the records of one partition in order, each partition batch in one database transaction that also
+inserts the inbox rows; offsets are committed after the transactions commit. Failing messages are retried, then dead-lettered; unparseable ones
+are dead-lettered at once; unknown types are ignored. With ``lanes=True`` the runner also reads
+``<topic>.bulk`` and lets it run only while the primary lane is idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bookshelf_messaging import metrics
+from bookshelf_messaging._processing import Handler, PartitionProcessor, RetryPolicy
+from bookshelf_messaging._workers import PartitionWorkers
+from bookshelf_messaging.dlq import Failure, build_dead_letter
+from bookshelf_messaging.errors import InfrastructureError, PermanentError
+from bookshelf_messaging.inbox import purge_inbox
+from bookshelf_messaging.lanes import LaneController, lane_of, subscribed_topics
+from bookshelf_messaging.settings import KafkaSettings
+
+__all__ = ["ConsumerRunner", "Handler", "PermanentError", "RetryPolicy"]
+
+log = structlog.get_logger("bookshelf.consumer")
+
+FETCH_TIMEOUT_MS = 100  # how long one getmany waits for data: bounds stop() and lane reaction time
+RETRY_AFTER_INFRA_S = 1.0
+PURGE_EVERY_S = 3600.0
+LAG_EVERY_S = 1.0
+
+
+class _RevokeListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Finishes and commits revoked partitions' batches before they move to another member."""
+
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self.runner = runner
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        workers = self.runner._workers
+        if workers is not None:
+            await workers.drain(revoked)
+            workers.forget(revoked)
+        self.runner._forget_lag(revoked)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        return None
+
+
+class ConsumerRunner:
+    """Consumes topics for one consumer group and hands each message to its handler (see module doc)."""
+
+    def __init__(
+        self,
+        group_id: str,
+        topics: Sequence[str],
+        handlers: Mapping[str, Handler],
+        session_factory: async_sessionmaker[AsyncSession],
+        kafka: KafkaSettings,
+        *,
+        lanes: bool = False,
+        max_retries: int = 3,
+        backoff_base_s: float = 0.1,
+        backoff_max_s: float = 5.0,
+        batch_max: int = 500,
+        client_id: str | None = None,
+        inbox_retention: timedelta | None = timedelta(days=7),
+    ) -> None:
+        self.group_id = group_id
+        self.topics = subscribed_topics(topics, lanes=lanes)
+        self.lanes = lanes
+        self.kafka = kafka
+        self.batch_max = batch_max
+        self.client_id = client_id or group_id
+        self.inbox_retention = inbox_retention
+        self.session_factory = session_factory
+        self.processor = PartitionProcessor(
+            group_id,
+            handlers,
+            session_factory,
+            self._dead_letter,
+            RetryPolicy(max_retries, backoff_base_s, backoff_max_s),
+        )
+        self._stop = asyncio.Event()
+        self._running = False
+        self._workers: PartitionWorkers | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._next_lag = 0.0
+
+    @property
+    def is_running(self) -> bool:
+        """True while the consume loop runs (for ``/readyz``)."""
+        return self._running
+
+    def assignment(self) -> set[TopicPartition]:
+        """The partitions this member owns now (empty before the group join and after ``run()``)."""
+        consumer = self._consumer
+        return set(consumer.assignment()) if consumer is not None else set()
+
+    def stop(self) -> None:
+        """Finish the batch in progress, commit it and leave the group (``run()`` then returns)."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Consume until ``stop()``."""
+        consumer = AIOKafkaConsumer(
+            **self.kafka.aiokafka_kwargs(),
+            **self.kafka.consumer_kwargs(),
+            group_id=self.group_id,
+            client_id=self.client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",  # never "latest": wrong on the embedded broker
+        )
+        producer = AIOKafkaProducer(**self.kafka.aiokafka_kwargs(), acks="all", client_id=self.client_id)
+        consumer.subscribe(self.topics, listener=_RevokeListener(self))
+        await producer.start()
+        try:
+            await consumer.start()
+            self._consumer, self._producer = consumer, producer
+            self._running = True
+            log.info("consumer.started", group=self.group_id, topics=self.topics)
+            purger = asyncio.create_task(self._purge_inbox_hourly())
+            try:
+                await self._loop(consumer)
+            finally:
+                purger.cancel()
+        finally:
+            self._running = False
+            self._consumer = self._producer = None
+            await consumer.stop()
+            await producer.stop()
+
+    async def _loop(self, consumer: AIOKafkaConsumer) -> None:
+        workers = PartitionWorkers(
+            consumer, self.processor, batch_max=self.batch_max, retry_after_s=RETRY_AFTER_INFRA_S
+        )
+        lanes = LaneController(consumer, self.group_id) if self.lanes else None
+        self._workers = workers
+        try:
+            while not self._stop.is_set():
+                throttled = bool(consumer.paused() - (lanes.paused if lanes else set()))
+                # While partitions wait for their queues to drain, come back sooner to resume them.
+                wait_ms = FETCH_TIMEOUT_MS // 5 if throttled else FETCH_TIMEOUT_MS
+                batches = await consumer.getmany(timeout_ms=wait_ms, max_records=self.batch_max * 4)
+                if lanes is not None:
+                    batches = await lanes.apply(batches, workers)
+                for tp, records in batches.items():
+                    workers.dispatch(tp, records)
+                self._apply_pauses(consumer, workers.full() | (lanes.paused if lanes else set()))
+                await workers.commit()
+                await self._report_lag(consumer, workers)
+        finally:
+            await workers.drain()
+            self._workers = None
+
+    @staticmethod
+    def _apply_pauses(consumer: AIOKafkaConsumer, wanted: set[TopicPartition]) -> None:
+        """Pause exactly ``wanted`` (backpressure and lanes) among the assigned partitions."""
+        assigned = consumer.assignment()
+        paused = consumer.paused()
+        to_pause = (wanted & assigned) - paused
+        to_resume = (paused - wanted) & assigned
+        if to_pause:
+            consumer.pause(*to_pause)
+        if to_resume:
+            consumer.resume(*to_resume)
+
+    async def _purge_inbox_hourly(self) -> None:
+        """Delete this group's inbox rows older than ``inbox_retention`` (first pass after an hour)."""
+        if self.inbox_retention is None:
+            return
+        while True:
+            await asyncio.sleep(PURGE_EVERY_S)
+            try:
+                async with self.session_factory() as session, session.begin():
+                    deleted = await purge_inbox(session, self.group_id, older_than=self.inbox_retention)
+                log.info("consumer.inbox_purged", group=self.group_id, rows=deleted)
+            except Exception as exc:  # housekeeping must never stop consuming
+                log.warning("consumer.inbox_purge_failed", group=self.group_id, error=repr(exc))
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], failure: Failure) -> str:
+        producer = self._producer
+        if producer is None:
+            raise InfrastructureError("the runner is not started; no producer for the DLQ")
+        letter = build_dead_letter(record, self.group_id, failure)
+        try:
+            await producer.send_and_wait(
+                letter.topic, value=letter.value, key=letter.key.encode(), headers=letter.headers
+            )
+        except KafkaError as exc:
+            raise InfrastructureError(f"writing dead letter to {letter.topic} failed: {exc!r}") from exc
+        error_type = letter_error_type(failure.error)
+        metrics.DEAD_LETTERED.labels(self.group_id, record.topic, error_type).inc()
+        log.warning(
+            "consumer.dead_lettered",
+            group=self.group_id,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            entry_id=letter.key,
+            error_type=error_type,
+            attempts=failure.attempts,
+        )
+        return letter.key
+
+    async def _report_lag(self, consumer: AIOKafkaConsumer, workers: PartitionWorkers) -> None:
+        """Lag = fetch high watermark - next offset to commit (never end offsets: EMBEDDED-INFRA.md)."""
+        now = time.monotonic()
+        if now < self._next_lag:
+            return
+        self._next_lag = now + LAG_EVERY_S
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            done = workers.processed(tp)
+            position = done if done is not None else await consumer.position(tp)
+            metrics.CONSUMER_LAG.labels(self.group_id, tp.topic, str(tp.partition), lane_of(tp.topic)).set(
+                max(0, highwater - position)
+            )
+
+    def _forget_lag(self, revoked: Any) -> None:
+        for tp in revoked:
+            with contextlib.suppress(KeyError):
+                metrics.CONSUMER_LAG.remove(self.group_id, tp.topic, str(tp.partition), lane_of(tp.topic))
+
+
+def letter_error_type(error: BaseException) -> str:
+    """The short exception class name used as a metric label."""
+    return type(error).__name__

@@ -1,0 +1,248 @@
+"""Dead letters: the record written to ``<topic>.dlq`` and its parsed form.
+
+A dead letter keeps the original value and headers and adds the ``dlq.*`` headers of API.md (plus
+``dlq.original_key``, since the record key of a dead letter is its entry id: the DLQ topic is
+compacted by entry id, so replaying or closing an entry is a tombstone for that key). The entry id
+is a short hash of group/topic/partition/offset: writing the same failure twice (a crash between
+the DLQ write and the offset commit) yields one entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bookshelf_contracts import dlq, primary
+
+H_PREFIX = "dlq."
+H_ORIGINAL_TOPIC = "dlq.original_topic"
+H_ORIGINAL_PARTITION = "dlq.original_partition"
+H_ORIGINAL_OFFSET = "dlq.original_offset"
+H_ORIGINAL_KEY = "dlq.original_key"
+H_GROUP = "dlq.consumer_group"
+H_ERROR_TYPE = "dlq.error_type"
+H_ERROR_MESSAGE = "dlq.error_message"
+H_STACKTRACE = "dlq.stacktrace"
+H_ATTEMPTS = "dlq.attempts"
+H_FIRST_FAILED_AT = "dlq.first_failed_at"
+H_LAST_FAILED_AT = "dlq.last_failed_at"
+H_REPLAY_COUNT = "dlq.replay_count"
+
+# Kafka headers travel with every fetch of the record; keep error text bounded.
+MAX_ERROR_MESSAGE = 2_000
+MAX_STACKTRACE = 16_000
+
+Headers = list[tuple[str, bytes]]
+
+
+class RecordLike(Protocol):
+    """What the DLQ needs from a consumed record (aiokafka's ConsumerRecord fits)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+
+
+def entry_id(group: str, topic: str, partition: int, offset: int) -> str:
+    """Deterministic DLQ entry id: 16 hex digits of sha256 over group, topic, partition, offset."""
+    raw = f"{group}\x1f{topic}\x1f{partition}\x1f{offset}".encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def dlq_topic_for(topic: str) -> str:
+    """``x`` and its bulk lane ``x.bulk`` both dead-letter into ``x.dlq``."""
+    return dlq(primary(topic))
+
+
+def header(headers: Sequence[tuple[str, bytes | None]], name: str) -> bytes | None:
+    """The last value of header ``name`` (None when absent)."""
+    found: bytes | None = None
+    for key, value in headers:
+        if key == name:
+            found = value
+    return found
+
+
+def replay_count_of(headers: Sequence[tuple[str, bytes | None]]) -> int:
+    """``dlq.replay_count`` of a record (0 when absent or unreadable)."""
+    raw = header(headers, H_REPLAY_COUNT)
+    try:
+        return int(raw.decode()) if raw else 0
+    except ValueError:
+        return 0
+
+
+def strip_dlq_headers(headers: Sequence[tuple[str, bytes | None]]) -> Headers:
+    """The headers without any ``dlq.*`` entry (None values become b"")."""
+    return [(k, v or b"") for k, v in headers if not k.startswith(H_PREFIX)]
+
+
+def iso(moment: datetime) -> str:
+    """ISO-8601 UTC with ``Z``, the form of every DLQ time header."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def format_error(error: BaseException) -> tuple[str, str, str]:
+    """``(error type, message, stack trace)`` of an exception, each bounded in size."""
+    error_type = f"{type(error).__module__}.{type(error).__qualname__}".removeprefix("builtins.")
+    message = str(error)[:MAX_ERROR_MESSAGE]
+    stack = "".join(traceback.format_exception(error))
+    if len(stack) > MAX_STACKTRACE:  # keep the end: the innermost frames say what broke
+        stack = "...\n" + stack[-MAX_STACKTRACE:]
+    return error_type, message, stack
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """How a record failed: the last error, the number of attempts and when failures began and ended."""
+
+    error: BaseException
+    attempts: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+
+
+def dead_letter_headers(record: RecordLike, group: str, failure: Failure) -> Headers:
+    """Original headers (minus old ``dlq.*``) plus the ``dlq.*`` headers describing ``failure``."""
+    error_type, message, stack = format_error(failure.error)
+    headers = strip_dlq_headers(record.headers)
+    extra: list[tuple[str, str]] = [
+        (H_ORIGINAL_TOPIC, record.topic),
+        (H_ORIGINAL_PARTITION, str(record.partition)),
+        (H_ORIGINAL_OFFSET, str(record.offset)),
+        (H_GROUP, group),
+        (H_ERROR_TYPE, error_type),
+        (H_ERROR_MESSAGE, message),
+        (H_STACKTRACE, stack),
+        (H_ATTEMPTS, str(failure.attempts)),
+        (H_FIRST_FAILED_AT, iso(failure.first_failed_at)),
+        (H_LAST_FAILED_AT, iso(failure.last_failed_at)),
+        (H_REPLAY_COUNT, str(replay_count_of(record.headers))),
+    ]
+    headers.extend((k, v.encode()) for k, v in extra)
+    if record.key is not None:
+        headers.append((H_ORIGINAL_KEY, record.key))
+    return headers
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterRecord:
+    """The record to produce for a dead letter: topic, key (entry id), original value, headers."""
+
+    topic: str
+    key: str
+    value: bytes | None
+    headers: Headers
+
+
+def build_dead_letter(record: RecordLike, group: str, failure: Failure) -> DeadLetterRecord:
+    """Everything the DLQ writer produces for ``record`` failing with ``failure`` in ``group``."""
+    return DeadLetterRecord(
+        topic=dlq_topic_for(record.topic),
+        key=entry_id(group, record.topic, record.partition, record.offset),
+        value=record.value,
+        headers=dead_letter_headers(record, group, failure),
+    )
+
+
+def _text(headers: Sequence[tuple[str, bytes | None]], name: str) -> str:
+    raw = header(headers, name)
+    return raw.decode(errors="replace") if raw else ""
+
+
+def _int(headers: Sequence[tuple[str, bytes | None]], name: str) -> int:
+    try:
+        return int(_text(headers, name) or 0)
+    except ValueError:
+        return 0
+
+
+def _time(headers: Sequence[tuple[str, bytes | None]], name: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(_text(headers, name))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An open dead-letter entry, with every ``dlq.*`` header parsed."""
+
+    entry_id: str
+    dlq_topic: str
+    dlq_partition: int
+    dlq_offset: int
+    original_topic: str
+    original_partition: int
+    original_offset: int
+    original_key: bytes | None
+    consumer_group: str
+    error_type: str
+    error_message: str
+    stacktrace: str
+    attempts: int
+    first_failed_at: datetime | None
+    last_failed_at: datetime | None
+    replay_count: int
+    value: bytes | None
+    headers: Headers = field(default_factory=list)
+
+    @property
+    def original_headers(self) -> Headers:
+        """The headers the original record carried (no ``dlq.*``)."""
+        return strip_dlq_headers(self.headers)
+
+    @property
+    def message_type(self) -> str | None:
+        """The envelope type from the ``type`` header, when the original had one."""
+        raw = header(self.headers, "type")
+        return raw.decode(errors="replace") if raw else None
+
+    @classmethod
+    def from_record(
+        cls,
+        dlq_topic: str,
+        partition: int,
+        offset: int,
+        key: str,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes | None]],
+    ) -> DeadLetter:
+        """Parse one record of a ``.dlq`` topic."""
+        return cls(
+            entry_id=key,
+            dlq_topic=dlq_topic,
+            dlq_partition=partition,
+            dlq_offset=offset,
+            original_topic=_text(headers, H_ORIGINAL_TOPIC),
+            original_partition=_int(headers, H_ORIGINAL_PARTITION),
+            original_offset=_int(headers, H_ORIGINAL_OFFSET),
+            original_key=header(headers, H_ORIGINAL_KEY),
+            consumer_group=_text(headers, H_GROUP),
+            error_type=_text(headers, H_ERROR_TYPE),
+            error_message=_text(headers, H_ERROR_MESSAGE),
+            stacktrace=_text(headers, H_STACKTRACE),
+            attempts=_int(headers, H_ATTEMPTS),
+            first_failed_at=_time(headers, H_FIRST_FAILED_AT),
+            last_failed_at=_time(headers, H_LAST_FAILED_AT),
+            replay_count=_int(headers, H_REPLAY_COUNT),
+            value=value,
+            headers=[(k, v or b"") for k, v in headers],
+        )
+
+    def replay_headers(self) -> Headers:
+        """Headers for re-publishing: the original ones plus ``dlq.replay_count`` incremented."""
+        return [*self.original_headers, (H_REPLAY_COUNT, str(self.replay_count + 1).encode())]

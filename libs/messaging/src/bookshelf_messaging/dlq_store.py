@@ -1,0 +1,216 @@
+"""The operator side of dead letters (``bookshelf dlq ...``): list, inspect, replay, close, purge.
+
+Synchronous (confluent-kafka), for the CLI; async callers wrap calls in ``asyncio.to_thread``.
+A ``.dlq`` topic is read from the beginning to the end each partition had when the read started
+(partition EOF, which comes from the fetch high watermark: EMBEDDED-INFRA.md says end offsets from
+ListOffsets are wrong on the embedded broker). The latest record per key wins and a tombstone
+closes the entry, which is what a compacted topic keeps anyway.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any, cast
+
+from bookshelf_contracts import dlq, primary
+from bookshelf_contracts.topics import DLQ_SUFFIX
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient
+
+from bookshelf_messaging.dlq import DeadLetter
+from bookshelf_messaging.settings import KafkaSettings
+
+_Out = tuple[str, int | None, bytes | None, bytes | None, list[tuple[str, bytes]]]
+
+
+class DeadLetterNotFound(LookupError):
+    """No open dead letter has this entry id."""
+
+
+class ReplayLimitExceeded(RuntimeError):
+    """The entry was already replayed ``max_replays`` times; fix the cause or close it."""
+
+
+def dlq_topic_name(topic: str) -> str:
+    """A topic, bulk lane or ``.dlq`` name -> the ``.dlq`` topic holding its dead letters."""
+    return topic if topic.endswith(DLQ_SUFFIX) else dlq(primary(topic))
+
+
+class DeadLetterStore:
+    """Reads and manages open dead letters in ``<topic>.dlq`` topics."""
+
+    def __init__(self, kafka: KafkaSettings, *, timeout_s: float = 15.0) -> None:
+        self.kafka = kafka
+        self.timeout_s = timeout_s
+
+    # --- reading ----------------------------------------------------------------------------------
+    def dlq_topics(self) -> list[str]:
+        """Every ``.dlq`` topic on the broker, sorted."""
+        admin = AdminClient(self.kafka.confluent_config())
+        metadata = admin.list_topics(timeout=self.timeout_s)
+        return sorted(name for name in metadata.topics if name.endswith(DLQ_SUFFIX))
+
+    def list_open(self, topic: str | None = None) -> list[DeadLetter]:
+        """Open entries of one topic (any of its names) or of every ``.dlq`` topic, newest first."""
+        topics = [dlq_topic_name(topic)] if topic else self.dlq_topics()
+        entries = list(self._read_open(topics).values())
+        return sorted(entries, key=lambda e: (e.last_failed_at is not None, e.last_failed_at), reverse=True)
+
+    def get(self, entry_id: str, *, topic: str | None = None) -> DeadLetter:
+        """The open entry with this id (searched in ``topic``'s DLQ, or all); raises ``DeadLetterNotFound``."""
+        for entry in self.list_open(topic):
+            if entry.entry_id == entry_id:
+                return entry
+        raise DeadLetterNotFound(
+            f"no open dead letter {entry_id!r}; `bookshelf dlq list` shows open entries "
+            "(replayed, closed and purged entries are gone)"
+        )
+
+    def _read_open(self, dlq_topics: list[str]) -> dict[tuple[str, str], DeadLetter]:
+        if not dlq_topics:
+            return {}
+        consumer = Consumer(
+            {
+                **self.kafka.confluent_config(),
+                # A throwaway group that never commits: reading must not disturb anyone's offsets.
+                "group.id": f"bookshelf-dlq-reader-{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+                "enable.partition.eof": True,
+                "auto.offset.reset": "earliest",
+                # Empty partitions answer after this wait; the default 500 ms made every read slow.
+                "fetch.wait.max.ms": 10,
+            }
+        )
+        try:
+            partitions = self._partitions(consumer, dlq_topics)
+            consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in partitions])
+            return self._consume_to_end(consumer, set(partitions))
+        finally:
+            consumer.close()
+
+    def _partitions(self, consumer: Consumer, dlq_topics: list[str]) -> list[tuple[str, int]]:
+        wanted = set(dlq_topics)
+        metadata = consumer.list_topics(
+            dlq_topics[0] if len(dlq_topics) == 1 else None, timeout=self.timeout_s
+        )
+        return sorted(
+            (name, partition)
+            for name, topic_meta in metadata.topics.items()
+            if name in wanted and topic_meta.error is None
+            for partition in topic_meta.partitions
+        )
+
+    def _consume_to_end(
+        self, consumer: Consumer, pending: set[tuple[str, int]]
+    ) -> dict[tuple[str, str], DeadLetter]:
+        open_entries: dict[tuple[str, str], DeadLetter] = {}
+        deadline = time.monotonic() + self.timeout_s
+        while pending:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"reading dead letters did not reach the end of {sorted(pending)[:5]} in "
+                    f"{self.timeout_s:g} s; is the broker at {self.kafka.bootstrap_servers} reachable?"
+                )
+            for msg in consumer.consume(num_messages=1000, timeout=0.1):
+                err = msg.error()
+                if err is not None:
+                    if err.code() == KafkaError._PARTITION_EOF:
+                        pending.discard((msg.topic() or "", msg.partition() or 0))
+                        continue
+                    raise KafkaException(err)
+                self._apply(open_entries, msg)
+        return open_entries
+
+    @staticmethod
+    def _apply(open_entries: dict[tuple[str, str], DeadLetter], msg: Message) -> None:
+        dlq_topic = msg.topic() or ""
+        key_raw = msg.key()
+        if key_raw is None:
+            return
+        key = key_raw.decode(errors="replace") if isinstance(key_raw, bytes) else str(key_raw)
+        value = msg.value()
+        if value is None:  # tombstone: replayed, closed or purged
+            open_entries.pop((dlq_topic, key), None)
+            return
+        raw_headers = msg.headers() or []
+        pairs = list(raw_headers.items()) if isinstance(raw_headers, dict) else raw_headers
+        headers = [(k, v if isinstance(v, bytes) else (v or "").encode()) for k, v in pairs]
+        raw = value if isinstance(value, bytes) else str(value).encode()
+        open_entries[(dlq_topic, key)] = DeadLetter.from_record(
+            dlq_topic, msg.partition() or 0, msg.offset() or 0, key, raw, headers
+        )
+
+    # --- changing ---------------------------------------------------------------------------------
+    def replay(self, entry_id: str, *, topic: str | None = None, max_replays: int = 5) -> DeadLetter:
+        """Re-publish the original key, value and headers (``dlq.replay_count`` + 1), then close it.
+
+        Raises ``ReplayLimitExceeded`` when the entry was replayed ``max_replays`` times already.
+        """
+        entry = self.get(entry_id, topic=topic)
+        if entry.replay_count >= max_replays:
+            raise ReplayLimitExceeded(
+                f"dead letter {entry_id} was already replayed {entry.replay_count} times "
+                f"(limit {max_replays}); last error {entry.error_type}: {entry.error_message[:200]}. "
+                "Fix the cause and raise the limit, or close the entry."
+            )
+        self.replay_entries([entry], max_replays=max_replays)
+        return entry
+
+    def replay_entries(self, entries: Iterable[DeadLetter], *, max_replays: int = 5) -> list[DeadLetter]:
+        """Replay many entries at once (``replay-all``); entries at the limit are skipped and returned."""
+        due = [e for e in entries if e.replay_count < max_replays]
+        skipped = [e for e in entries if e.replay_count >= max_replays]
+        # Originals first, tombstones only after every original was acknowledged.
+        self._produce([(e.original_topic, None, e.original_key, e.value, e.replay_headers()) for e in due])
+        self._tombstone(due)
+        return skipped
+
+    def close(self, entry_id: str, *, topic: str | None = None) -> DeadLetter:
+        """Close an entry without replaying it."""
+        entry = self.get(entry_id, topic=topic)
+        self._tombstone([entry])
+        return entry
+
+    def purge(self, topic: str) -> int:
+        """Close every open entry of a topic; returns how many were closed."""
+        entries = self.list_open(topic)
+        self._tombstone(entries)
+        return len(entries)
+
+    def _tombstone(self, entries: Iterable[DeadLetter]) -> None:
+        # Into the entry's own partition: compaction and readers only pair records of one partition.
+        self._produce([(e.dlq_topic, e.dlq_partition, e.entry_id.encode(), None, []) for e in entries])
+
+    def _produce(self, records: list[_Out]) -> None:
+        if not records:
+            return
+        producer = Producer(
+            {**self.kafka.confluent_producer_config(), "acks": "all", "enable.idempotence": True}
+        )
+        errors: list[str] = []
+
+        def on_delivery(err: KafkaError | None, msg: object) -> None:
+            if err is not None:
+                errors.append(f"{msg.topic()}: {err.str()}")  # type: ignore[attr-defined]
+
+        for topic, partition, key, value, headers in records:
+            extra: dict[str, Any] = {} if partition is None else {"partition": partition}
+            producer.produce(
+                topic, value=value, key=key, headers=cast(Any, headers), on_delivery=on_delivery, **extra
+            )
+        remaining = producer.flush(self.timeout_s)
+        if remaining or errors:
+            raise KafkaException(
+                f"{remaining} record(s) undelivered after {self.timeout_s:g} s, errors: {errors[:5]}; "
+                f"check the broker at {self.kafka.bootstrap_servers}"
+            )

@@ -1,0 +1,117 @@
+"""``create_app``: the FastAPI application every service starts from.
+
+It wires the request-context middleware (correlation id, metrics, last-resort 500), body limits,
+problem+json error handlers (validation, HTTP errors and the service's domain exceptions), the staff
+token, orjson responses, and the operational endpoints ``/healthz``, ``/readyz``, ``/metrics``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from starlette.responses import Response
+
+from bookshelf_servicekit.errors import default_registry, install_exception_handlers
+from bookshelf_servicekit.health import Readiness
+from bookshelf_servicekit.middleware import (
+    DEFAULT_BODY_LIMIT,
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    correlation_id_of,
+)
+from bookshelf_servicekit.problems import ProblemSpec, problem
+from bookshelf_servicekit.responses import OrjsonResponse
+from bookshelf_servicekit.settings import ServiceSettings
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
+
+
+def create_app(
+    service: str,
+    *,
+    settings: ServiceSettings | None = None,
+    admin_token: str | None = None,
+    routers: Sequence[APIRouter] = (),
+    problems: Mapping[type[Exception], int | ProblemSpec] | None = None,
+    body_limit: int = DEFAULT_BODY_LIMIT,
+    body_limits: Mapping[str, int] | None = None,
+    readiness: Readiness | None = None,
+    lifespan: Lifespan | None = None,
+    title: str | None = None,
+    description: str = "",
+    version: str = "0.1.0",
+) -> FastAPI:
+    """A FastAPI app for ``service`` with the shared plumbing installed.
+
+    ``problems`` maps domain exception types to a status (or a ``ProblemSpec``); ``body_limits`` maps
+    request paths to larger (or smaller) byte limits than ``body_limit``; ``readiness`` holds the
+    checks behind ``/readyz`` (the runtime adds database, Kafka and runner checks per role).
+    """
+    app = FastAPI(
+        title=title or f"Bookshelf {service}",
+        description=description,
+        version=version,
+        default_response_class=OrjsonResponse,
+        lifespan=lifespan,
+    )
+    token = admin_token or (settings.secret("admin_token") if settings is not None else None)
+    app.state.service = service
+    app.state.settings = settings
+    app.state.admin_token = token
+    app.state.readiness = readiness or Readiness()
+
+    registry = default_registry()
+    registry.update(problems or {})
+    install_exception_handlers(app, registry)
+
+    app.include_router(ops_router())
+    for router in routers:
+        app.include_router(router)
+
+    # Added last = outermost: the context middleware sees every response, including 413s.
+    app.add_middleware(BodyLimitMiddleware, default=body_limit, per_path=body_limits)
+    app.add_middleware(RequestContextMiddleware, service=service)
+    return app
+
+
+def readiness_of(app: FastAPI) -> Readiness:
+    """The ``Readiness`` registry of an app made by ``create_app``."""
+    readiness = app.state.readiness
+    assert isinstance(readiness, Readiness)
+    return readiness
+
+
+def ops_router() -> APIRouter:
+    """``/healthz``, ``/readyz`` and ``/metrics``."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz(request: Request) -> OrjsonResponse:
+        """Liveness: the process answers HTTP."""
+        return OrjsonResponse({"status": "ok", "service": request.app.state.service})
+
+    @router.get("/readyz", responses={503: {"description": "a dependency is not ready (problem+json)"}})
+    async def readyz(request: Request) -> Response:
+        """Readiness: 200 when the database, Kafka and this role's runners are all fine, else 503."""
+        results = await readiness_of(request.app).run()
+        failing = {name: reason for name, reason in results.items() if reason != "ok"}
+        if not failing:
+            return OrjsonResponse({"status": "ready", "checks": results})
+        return problem(
+            503,
+            title="Not ready",
+            detail="not ready: " + "; ".join(f"{n}: {r}" for n, r in failing.items()),
+            errors=[{"field": name, "message": reason} for name, reason in failing.items()],
+            correlation_id=correlation_id_of(request.scope),
+        )
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus metrics in the text exposition format."""
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return router

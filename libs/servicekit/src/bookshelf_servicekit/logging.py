@@ -1,0 +1,69 @@
+"""Structured JSON logs (structlog) with the service name and the bound correlation id.
+
+Library loggers that use the standard ``logging`` module (uvicorn, aiokafka, alembic, SQLAlchemy) go
+through the same JSON renderer, so one log line is one JSON object whatever emitted it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+from bookshelf_messaging import context
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+
+def _add_context(service: str) -> Processor:
+    def processor(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
+        event.setdefault("service", service)
+        if "correlation_id" not in event:
+            bound = context.current()
+            if bound.correlation_id:
+                event["correlation_id"] = bound.correlation_id
+                if bound.causation_id:
+                    event.setdefault("causation_id", bound.causation_id)
+        return event
+
+    return processor
+
+
+def configure_logging(service: str, *, level: str | int = "INFO", json: bool = True) -> None:
+    """Route structlog and stdlib logging to one JSON (or console) renderer on stderr."""
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_context(service),
+    ]
+    renderer: Processor = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("aiokafka", "sqlalchemy.engine", "uvicorn.access", "alembic.runtime.plugins"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def get_logger(name: str, **bound: Any) -> Any:
+    """A structlog logger with ``bound`` key/values."""
+    return structlog.get_logger(name).bind(**bound)

@@ -1,0 +1,1 @@
+"""Entrypoints of the catalog: FastAPI routes and the supplier-feed consumer."""

@@ -1,0 +1,98 @@
+"""The supplier feed consumer (group ``catalog.supplier-feed``, topic ``supplier.book-supply``).
+
+Each SupplierPayloadReceived is translated by the anti-corruption layer; a payload the catalog
+cannot use (missing keys, bad values) raises PermanentError naming the field, so the runner
+dead-letters it to ``supplier.book-supply.dlq`` at once instead of retrying.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from bookshelf_contracts import SUPPLIER_BOOK_SUPPLY, Envelope, Message, SupplierPayloadReceived
+from bookshelf_messaging import ConsumerRunner, KafkaSettings, Outbox, PermanentError
+from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bookshelf_catalog.adapters.unit_of_work import SqlAlchemyUnitOfWork
+from bookshelf_catalog.domain.exceptions import InvalidBook
+from bookshelf_catalog.service_layer.messagebus import MessageBus
+from bookshelf_catalog.service_layer.supplier import (
+    STOCK_REPLENISHED,
+    SupplierPayloadInvalid,
+    event_type_of,
+    invalid_from_domain,
+    translate,
+)
+
+SUPPLIER_FEED_GROUP = "catalog.supplier-feed"
+MAX_LABEL = 50
+
+log = structlog.get_logger("bookshelf.catalog.supplier_feed")
+
+SUPPLIER_PAYLOADS = Counter(
+    "catalog_supplier_payloads_total",
+    "Supplier payloads handled by the catalog, by event type and outcome",
+    ["event_type", "outcome"],
+)
+SUPPLIER_IGNORED = Counter(
+    "catalog_supplier_payloads_ignored_total",
+    "Supplier payloads with an event type nobody translates (acknowledged and ignored)",
+    ["event_type"],
+)
+
+SupplierHandler = Callable[[Message, Envelope, AsyncSession], Awaitable[None]]
+
+
+def _label(event_type: str) -> str:
+    # The supplier chooses event types; cap label values so a buggy feed cannot explode cardinality.
+    return event_type if len(event_type) <= MAX_LABEL else event_type[:MAX_LABEL]
+
+
+def supplier_payload_handler(bus: MessageBus, outbox: Outbox) -> SupplierHandler:
+    """The handler of SupplierPayloadReceived, running in the runner's transaction."""
+
+    async def on_supplier_payload(message: Message, envelope: Envelope, session: AsyncSession) -> None:
+        """Translate one stored supplier payload into catalog commands."""
+        assert isinstance(message, SupplierPayloadReceived)
+        label = _label(event_type_of(message.payload))
+        try:
+            command = translate(message.payload)
+        except SupplierPayloadInvalid as exc:
+            SUPPLIER_PAYLOADS.labels(label, "rejected").inc()
+            raise PermanentError(str(exc)) from exc
+        if command is None:
+            outcome = "not_for_catalog" if label == STOCK_REPLENISHED else "ignored"
+            if outcome == "ignored":
+                SUPPLIER_IGNORED.labels(label).inc()
+                log.info("supplier payload ignored", event_type=label, payload_id=str(message.payload_id))
+            SUPPLIER_PAYLOADS.labels(label, outcome).inc()
+            return
+        try:
+            book = await bus.handle_in(command, SqlAlchemyUnitOfWork(outbox, session=session))
+        except InvalidBook as exc:
+            SUPPLIER_PAYLOADS.labels(label, "rejected").inc()
+            raise PermanentError(str(invalid_from_domain(exc))) from exc
+        SUPPLIER_PAYLOADS.labels(label, "added" if book is not None else "known_isbn").inc()
+
+    return on_supplier_payload
+
+
+def supplier_feed_runner(
+    bus: MessageBus,
+    outbox: Outbox,
+    session_factory: async_sessionmaker[AsyncSession],
+    kafka: KafkaSettings,
+    **options: Any,
+) -> ConsumerRunner:
+    """The consumer runner of the supplier feed."""
+    return ConsumerRunner(
+        SUPPLIER_FEED_GROUP,
+        [SUPPLIER_BOOK_SUPPLY],
+        {SupplierPayloadReceived.TYPE: supplier_payload_handler(bus, outbox)},
+        session_factory,
+        kafka,
+        **options,
+    )

@@ -1,0 +1,94 @@
+"""POST /webhooks/book-supply: signed BookSupply payloads, stored before 202 is answered.
+
+Authentication: ``X-BookSupply-Timestamp`` (unix seconds, within the tolerance of now) and
+``X-BookSupply-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`` with
+``SUPPLIER_WEBHOOK_SECRET``, compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from bookshelf_servicekit.auth import Unauthorized
+from bookshelf_servicekit.responses import OrjsonResponse
+from fastapi import APIRouter, HTTPException, Request
+
+from bookshelf_catalog.entrypoints.deps import Bus, Settings
+from bookshelf_catalog.entrypoints.schemas import WebhookAccepted
+from bookshelf_catalog.service_layer.commands import ReceiveSupplierPayload
+
+TIMESTAMP_HEADER = "X-BookSupply-Timestamp"
+SIGNATURE_HEADER = "X-BookSupply-Signature"
+CHALLENGE = 'BookSupply-HMAC-SHA256 realm="book-supply"'
+
+router = APIRouter(tags=["supplier feed"])
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header value of a body: ``sha256=<hex>``."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify_signature(
+    secret: str, timestamp: str | None, signature: str | None, body: bytes, *, now: float, tolerance_s: int
+) -> None:
+    """Raise Unauthorized unless the timestamp is fresh and the signature matches the body."""
+    if not timestamp or not signature:
+        raise Unauthorized(f"send {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}", challenge=CHALLENGE)
+    try:
+        sent_at = int(timestamp.strip())
+    except ValueError:
+        raise Unauthorized(f"{TIMESTAMP_HEADER} must be unix seconds", challenge=CHALLENGE) from None
+    if abs(now - sent_at) > tolerance_s:
+        raise Unauthorized(
+            f"{TIMESTAMP_HEADER} is more than {tolerance_s} s away from now (replayed or clock skew)",
+            challenge=CHALLENGE,
+        )
+    expected = sign(secret, timestamp.strip(), body)
+    if not hmac.compare_digest(signature.strip().encode(), expected.encode()):
+        raise Unauthorized(f"{SIGNATURE_HEADER} does not match the body", challenge=CHALLENGE)
+
+
+def parse_payload(body: bytes) -> dict[str, Any]:
+    """The JSON object of a webhook body; 400 when it is not JSON or not an object."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(400, f"the body is not JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise HTTPException(400, f"the body must be a JSON object, got {type(payload).__name__}")
+    return payload
+
+
+@router.post(
+    "/webhooks/book-supply",
+    status_code=202,
+    response_model=WebhookAccepted,
+    responses={
+        400: {"description": "body is not a JSON object"},
+        401: {"description": "missing or bad signature, or stale timestamp"},
+    },
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+    },
+)
+async def book_supply_webhook(request: Request, bus: Bus, settings: Settings) -> OrjsonResponse:
+    """Accept a BookSupply payload: verify, store, queue it for the supplier feed, answer its message id."""
+    body = await request.body()
+    verify_signature(
+        settings.secret("supplier_webhook_secret"),
+        request.headers.get(TIMESTAMP_HEADER),
+        request.headers.get(SIGNATURE_HEADER),
+        body,
+        now=time.time(),
+        tolerance_s=settings.supplier_webhook_tolerance_s,
+    )
+    payload = parse_payload(body)
+    message_id = await bus.handle(ReceiveSupplierPayload(payload=payload, received_at=datetime.now(UTC)))
+    return OrjsonResponse({"message_id": str(message_id)}, status_code=202)

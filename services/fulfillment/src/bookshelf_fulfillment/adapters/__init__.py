@@ -1,0 +1,1 @@
+"""Glue between the pure saga and Kafka: record parsing, envelopes, the deadline index."""

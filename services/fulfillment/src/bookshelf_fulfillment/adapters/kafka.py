@@ -1,0 +1,156 @@
+"""faust plumbing: the app class (fetch wait, rewinds), topic creation, sending with acknowledgements.
+
+faust's aiokafka driver hard-codes ``fetch_max_wait_ms=1500`` for the worker's consumer. The embedded
+broker answers a fetch only when the wait ends (EMBEDDED-INFRA.md), so every saga hop would cost up to
+1.5 s; ``SagaApp`` swaps in a transport whose consumer waits ``FULFILLMENT_FETCH_MAX_WAIT_MS`` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import faust
+import structlog
+from bookshelf_contracts import TOPICS, dlq, topic_spec
+from bookshelf_messaging import KafkaSettings
+from bookshelf_messaging.admin import create_topics_sync, topic_plan
+from confluent_kafka.admin import AdminClient
+from faust.transport.drivers import aiokafka as faust_aiokafka
+
+from bookshelf_fulfillment.adapters.records import OutgoingRecord
+from bookshelf_fulfillment.domain.messages import DEADLINES_TOPIC
+
+log = structlog.get_logger("bookshelf.fulfillment")
+
+SAGA_INPUTS = ("ordering.orders", "inventory.reservations", "shipping.shipments")
+COMMAND_TOPICS = ("inventory.commands", "ordering.commands", "shipping.commands")
+
+
+class PartitioningError(RuntimeError):
+    """The saga's inputs are not co-partitioned (different partition counts)."""
+
+
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    fetch_max_wait_ms: ClassVar[int] = 1500
+    rewind_topics: ClassVar[frozenset[str]] = frozenset()
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = self.fetch_max_wait_ms  # read when the consumer starts
+        return consumer
+
+    async def seek_to_committed(self) -> Mapping[Any, int]:
+        """Seek to committed offsets, and rewind input partitions that have none to the beginning.
+
+        faust drops records it fetched while its flow was stopped or their partition paused (startup,
+        rebalance) and re-reads them by seeking to the committed offsets. aiokafka's seek skips
+        partitions without a committed offset (None or 0), so their dropped records were lost: a
+        worker restarted after a crash never saw messages that reached a partition it had not committed
+        on yet. Rewinding those partitions re-reads them; the saga absorbs the repeats (history dedup).
+        """
+        committed = await super().seek_to_committed()
+        never = [tp for tp, offset in committed.items() if not offset and tp.topic in self.rewind_topics]
+        if never:
+            log.info(
+                "kafka.rewind_uncommitted", partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in never)
+            )
+            await self.seek_to_beginning(*never)
+        return committed
+
+
+class _Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _Transport(faust_aiokafka.Transport):
+    Consumer = _Consumer
+
+
+class SagaApp(faust.App):
+    """``faust.App`` whose consumer uses a short fetch wait (see the module docstring)."""
+
+    def _new_transport(self) -> Any:
+        return _Transport(self.conf.broker_consumer, self, loop=self.loop)
+
+
+def configure_consumer(*, fetch_max_wait_ms: int, rewind_topics: Sequence[str]) -> None:
+    """Fetch wait and rewound topics of every worker consumer created from now on in this process."""
+    _ConsumerThread.fetch_max_wait_ms = fetch_max_wait_ms
+    _ConsumerThread.rewind_topics = frozenset(rewind_topics)
+
+
+def broker_urls(kafka: KafkaSettings) -> list[str]:
+    """``KAFKA_BOOTSTRAP_SERVERS`` as faust broker URLs."""
+    return [f"kafka://{server.strip()}" for server in kafka.bootstrap_servers.split(",") if server.strip()]
+
+
+def broker_credentials(kafka: KafkaSettings) -> Any:
+    """faust credentials for ``KAFKA_SECURITY_PROTOCOL`` and friends (None for PLAINTEXT)."""
+    ssl_context = kafka.aiokafka_kwargs().get("ssl_context")
+    if kafka.uses_sasl:
+        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password is not None else None
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=password,
+            mechanism=(kafka.sasl_mechanism or "PLAIN").upper(),
+            ssl_context=ssl_context,
+        )
+    if ssl_context is not None:
+        return faust.SSLCredentials(ssl_context)
+    return None
+
+
+def ensure_saga_topics(kafka: KafkaSettings) -> int:
+    """Create the saga's topics if missing; return the inputs' (common) partition count.
+
+    The embedded broker forgets every topic on restart, so the worker cannot rely on someone else
+    having created them. Raises PartitioningError when the inputs' partition counts differ.
+    """
+    specs = [spec for spec in TOPICS if spec.name in (*SAGA_INPUTS, *COMMAND_TOPICS)]
+    partitions = topic_spec(SAGA_INPUTS[0]).partitions
+    internal = [(DEADLINES_TOPIC, partitions, False), (dlq(DEADLINES_TOPIC), partitions, True)]
+    create_topics_sync(kafka, [*topic_plan(specs), *internal])
+    counts = partition_counts(kafka, [*SAGA_INPUTS, DEADLINES_TOPIC])
+    if len(set(counts.values())) != 1:
+        raise PartitioningError(
+            f"the saga's inputs must have equal partition counts (co-partitioned by order_id), got {counts}"
+        )
+    return next(iter(counts.values()))
+
+
+def partition_counts(kafka: KafkaSettings, topics: Sequence[str]) -> dict[str, int]:
+    """Partition count of each topic (0 when the topic does not exist)."""
+    metadata = AdminClient(kafka.confluent_config()).list_topics(timeout=30)
+    return {name: len(metadata.topics[name].partitions) if name in metadata.topics else 0 for name in topics}
+
+
+class TopicSender:
+    """Sends records through the app's producer and waits for every acknowledgement."""
+
+    def __init__(self, app: faust.App) -> None:
+        self.app = app
+        self._topics: dict[str, faust.TopicT] = {}
+
+    def topic(self, name: str) -> faust.TopicT:
+        """A raw (bytes in, bytes out) topic object for ``name``."""
+        if name not in self._topics:
+            self._topics[name] = self.app.topic(
+                name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+            )
+        return self._topics[name]
+
+    async def send_all(self, records: Sequence[OutgoingRecord]) -> None:
+        """Produce ``records`` in order and return once the broker acknowledged all of them."""
+        pending = []
+        for record in records:
+            # force=True: never defer to commit time (stream_publish_on_commit), the saga's order
+            # "send, then write the table" depends on the send being done when this returns.
+            pending.append(
+                await self.topic(record.topic).send(
+                    key=record.key, value=record.value, headers=record.headers, force=True
+                )
+            )
+        await asyncio.gather(*pending)

@@ -1,0 +1,63 @@
+"""The one place that wires the worker: settings, logging, topics, the faust app, its views."""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+import structlog
+from bookshelf_messaging import KafkaSettings
+
+from bookshelf_fulfillment.adapters.kafka import SAGA_INPUTS, configure_consumer, ensure_saga_topics
+from bookshelf_fulfillment.config import FulfillmentSettings
+from bookshelf_fulfillment.domain.messages import DEADLINES_TOPIC
+from bookshelf_fulfillment.entrypoints.web import register_views
+from bookshelf_fulfillment.entrypoints.worker import SagaWorker
+
+log = structlog.get_logger("bookshelf.fulfillment")
+
+
+def configure_logging() -> None:
+    """structlog events rendered as JSON into stdlib logging (whose handler faust's worker installs)."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.dict_tracebacks,
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        cache_logger_on_first_use=True,
+    )
+
+
+def build_worker(
+    settings: FulfillmentSettings | None = None, kafka: KafkaSettings | None = None
+) -> SagaWorker:
+    """Create the topics the saga needs and the worker with its views (nothing is started)."""
+    settings = settings or FulfillmentSettings()
+    kafka = kafka or settings.kafka()
+    partitions = ensure_saga_topics(kafka)
+    configure_consumer(
+        fetch_max_wait_ms=settings.fetch_max_wait_ms, rewind_topics=[*SAGA_INPUTS, DEADLINES_TOPIC]
+    )
+    worker = SagaWorker(settings, kafka, partitions)
+    register_views(worker)
+    return worker
+
+
+def main() -> None:
+    """Run the worker until SIGTERM/SIGINT (faust's worker stops the app cleanly, then exits)."""
+    settings = FulfillmentSettings()
+    configure_logging()
+    worker = build_worker(settings)
+    log.info(
+        "fulfillment.starting",
+        port=settings.port,
+        host=settings.host,
+        timeout_s=settings.timeout_s,
+        kafka=settings.kafka().bootstrap_servers,
+    )
+    faust.Worker(worker.app, loglevel=settings.log_level, redirect_stdouts=False).execute_from_commandline()

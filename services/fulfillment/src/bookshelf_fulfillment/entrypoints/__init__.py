@@ -1,0 +1,1 @@
+"""The faust app (agent, timer) and its web view."""

@@ -1,0 +1,1 @@
+"""Applying the saga's decisions: send the commands, then write the table."""

@@ -1,0 +1,1 @@
+"""The inventory service of Bookshelf: stock per book, reservations per order (DOMAIN.md "Inventory")."""

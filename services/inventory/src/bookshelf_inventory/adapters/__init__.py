@@ -1,0 +1,1 @@
+"""Adapters: tables, repositories and read queries on PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Entrypoints: HTTP routes and Kafka consumer wiring."""

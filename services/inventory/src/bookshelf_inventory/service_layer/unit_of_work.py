@@ -1,0 +1,131 @@
+"""The unit of work: repositories bound to one transaction, and the hand-off of events to the outbox.
+
+Aggregates record events; ``collect_events`` drains them from every aggregate the repositories
+handed out, and ``flush_events`` writes them to the outbox in the same transaction, so an event
+exists exactly when its change commits. Who owns the transaction differs: an HTTP request opens its
+own (``transaction``), a consumer handler runs in the runner's (the one that also writes the inbox).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Protocol
+from uuid import UUID
+
+from bookshelf_contracts import Event
+from bookshelf_messaging import Outbox
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bookshelf_inventory.adapters.repositories import (
+    SqlBookReplica,
+    SqlReservationRepository,
+    SqlStockRepository,
+)
+from bookshelf_inventory.domain.reservation import Reservation
+from bookshelf_inventory.domain.stock import StockRecord
+
+
+class StockRepository(Protocol):
+    """Stock records; ``seen`` holds every record handed out or added in this unit of work."""
+
+    seen: list[StockRecord]
+
+    async def lock(self, book_ids: Sequence[UUID]) -> dict[UUID, StockRecord]:
+        """The records of these books (missing ones left out), row-locked in book_id order."""
+        ...
+
+    async def add(self, record: StockRecord) -> bool:
+        """Store a new record; False (and nothing stored) when the book already has one."""
+        ...
+
+    async def save(self, records: Sequence[StockRecord]) -> None:
+        """Write the changed levels of locked records."""
+        ...
+
+
+class ReservationRepository(Protocol):
+    """Reservations per order; ``seen`` holds every reservation handed out or added."""
+
+    seen: list[Reservation]
+
+    async def lock(self, order_id: UUID) -> Reservation | None:
+        """The order's reservation with its lines, row-locked; None when there is none."""
+        ...
+
+    async def add(self, reservation: Reservation) -> bool:
+        """Store a new reservation with its lines; False (nothing stored) when the order has one."""
+        ...
+
+    async def save(self, reservation: Reservation) -> None:
+        """Write a locked reservation's new status."""
+        ...
+
+
+class BookReplica(Protocol):
+    """Inventory's copy of catalog facts it needs: titles (for reads) and ISBN -> book_id."""
+
+    async def upsert(self, book_id: UUID, title: str, isbn: str | None, version: int) -> None:
+        """Keep the newest catalog state of a book (older versions are ignored)."""
+        ...
+
+    async def book_id_for_isbn(self, isbn: str) -> UUID | None:
+        """The book with this ISBN-13, if the catalog announced one."""
+        ...
+
+
+class UnitOfWork(ABC):
+    """Repositories of one transaction plus the event hand-off."""
+
+    stock: StockRepository
+    reservations: ReservationRepository
+    books: BookReplica
+
+    def collect_events(self) -> list[Event]:
+        """Drain the recorded events: reservation events first, then stock levels."""
+        events: list[Event] = []
+        for recorded in [r.events for r in self.reservations.seen] + [s.events for s in self.stock.seen]:
+            events.extend(recorded)
+            recorded.clear()
+        return events
+
+    def discard(self, *records: StockRecord) -> None:
+        """Forget in-memory changes of records that will not be saved (their events are dropped)."""
+        for record in records:
+            record.events.clear()
+
+    @abstractmethod
+    async def flush_events(self) -> None:
+        """Hand the collected events to the outbox of this transaction."""
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """Repositories on one AsyncSession whose transaction the caller controls."""
+
+    def __init__(self, session: AsyncSession, outbox: Outbox) -> None:
+        self.session = session
+        self.outbox = outbox
+        self.stock = SqlStockRepository(session)
+        self.reservations = SqlReservationRepository(session)
+        self.books = SqlBookReplica(session)
+
+    async def flush_events(self) -> None:
+        """Insert one outbox row per collected event (one statement)."""
+        events = self.collect_events()
+        if events:
+            await self.outbox.add_many(self.session, events)
+
+
+@asynccontextmanager
+async def transaction(
+    session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
+) -> AsyncIterator[SqlUnitOfWork]:
+    """A unit of work in a new transaction: events are flushed and the transaction committed on exit.
+
+    An exception rolls everything back, events included.
+    """
+    async with session_factory() as session, session.begin():
+        uow = SqlUnitOfWork(session, outbox)
+        yield uow
+        await uow.flush_events()

@@ -1,0 +1,38 @@
+"""Consumer wiring: errors retrying cannot fix become PermanentError; the rest are left to retries."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from bookshelf_inventory.domain.exceptions import CannotCommit
+from bookshelf_inventory.domain.supplier import InvalidSupplierPayload
+from bookshelf_inventory.entrypoints.consumers import consumer_handler
+from bookshelf_inventory.service_layer.handlers import UnknownIsbn
+from bookshelf_messaging import Outbox, PermanentError
+
+
+def _raising(error: Exception) -> Any:
+    async def handler(message: Any, uow: Any) -> None:
+        raise error
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    "error",
+    [InvalidSupplierPayload("payload.quantity is missing"), CannotCommit(uuid.uuid4(), "RELEASED")],
+)
+async def test_message_errors_are_permanent_and_keep_their_reason(error: Exception) -> None:
+    handle = consumer_handler(_raising(error), Outbox("inventory"))
+    with pytest.raises(PermanentError) as raised:
+        await handle(None, None, None)  # type: ignore[arg-type]
+    assert str(raised.value) == f"{type(error).__name__}: {error}"
+    assert raised.value.__cause__ is error
+
+
+async def test_an_unknown_book_is_left_to_the_retries() -> None:
+    handle = consumer_handler(_raising(UnknownIsbn("9780306406157")), Outbox("inventory"))
+    with pytest.raises(UnknownIsbn):
+        await handle(None, None, None)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""The observatory's adapters: index tables and queries, Kafka reads, HTTP probes of the services."""

@@ -1,0 +1,1 @@
+"""What the observatory knows about messages: parsed record metadata and causation trees (no I/O)."""

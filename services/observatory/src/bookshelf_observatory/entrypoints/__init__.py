@@ -1,0 +1,1 @@
+"""The observatory's entrypoints: the indexer consumer, JSON API, HTML pages."""

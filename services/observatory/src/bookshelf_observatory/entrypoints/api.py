@@ -1,0 +1,90 @@
+"""The JSON API behind the dashboard pages (``/api/...``); replay and purge are STAFF."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from bookshelf_servicekit import Staff
+from fastapi import APIRouter, Path, Query
+
+from bookshelf_observatory.entrypoints.deps import Runtime
+
+router = APIRouter(prefix="/api", tags=["observatory"])
+
+_PROBLEM: dict[str, Any] = {"description": "problem+json", "content": {"application/problem+json": {}}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {**_PROBLEM, "description": "not in the index"}}
+_STAFF: dict[int | str, dict[str, Any]] = {
+    401: {**_PROBLEM, "description": "missing or bad staff token"},
+    409: {**_PROBLEM, "description": "the entry is closed, or was replayed too often"},
+    **_NOT_FOUND,
+}
+EntryId = Annotated[str, Path(min_length=1, max_length=64, description="Dead-letter entry id")]
+
+
+@router.get("/overview")
+async def overview(runtime: Runtime) -> dict[str, Any]:
+    """Service health, throughput per topic, lag per group, outbox backlog, DLQ depth, recent failures."""
+    return await runtime.overview()
+
+
+@router.get("/lag")
+async def lag(runtime: Runtime) -> list[dict[str, Any]]:
+    """Lag per consumer group and topic: records (fetch high watermark - committed) and seconds."""
+    return await runtime.lag()
+
+
+@router.get("/trace/{query:path}", responses=_NOT_FOUND)  # a correlation id may hold "/"
+async def trace(
+    runtime: Runtime, query: Annotated[str, Path(min_length=1, max_length=200)]
+) -> dict[str, Any]:
+    """The causation tree of a correlation id, or of an order id (any record key), from the index."""
+    return (await runtime.trace(query)).to_dict()
+
+
+@router.get("/dead-letters")
+async def dead_letters(
+    runtime: Runtime,
+    topic: Annotated[str | None, Query(description="Only this .dlq topic")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Open dead letters, newest first."""
+    return await runtime.dead_letters(topic, limit)
+
+
+@router.get("/dead-letters/{entry_id}", responses=_NOT_FOUND)
+async def dead_letter(runtime: Runtime, entry_id: EntryId) -> dict[str, Any]:
+    """One dead letter with its error, stack trace and payload."""
+    return await runtime.dead_letter(entry_id)
+
+
+@router.post("/dead-letters/{entry_id}/replay", responses=_STAFF)
+async def replay(
+    runtime: Runtime,
+    _: Staff,
+    entry_id: EntryId,
+    max_replays: Annotated[int, Query(ge=1, le=100)] = 5,
+) -> dict[str, Any]:
+    """STAFF. Re-publish the entry's original record to its topic (replay count + 1) and close it."""
+    return await runtime.replay(entry_id, max_replays)
+
+
+@router.post("/dead-letters/{entry_id}/purge", responses=_STAFF)
+async def purge(runtime: Runtime, _: Staff, entry_id: EntryId) -> dict[str, Any]:
+    """STAFF. Close the entry without replaying it."""
+    return await runtime.purge(entry_id)
+
+
+@router.post("/dead-letter-topics/{topic}/purge", responses=_STAFF)
+async def purge_topic(
+    runtime: Runtime, _: Staff, topic: Annotated[str, Path(min_length=1, max_length=249)]
+) -> dict[str, Any]:
+    """STAFF. Close every open entry of a topic's DLQ (any of its names: x, x.bulk or x.dlq)."""
+    return await runtime.purge_topic(topic)
+
+
+@router.get("/sagas")
+async def sagas(
+    runtime: Runtime, state: Annotated[str | None, Query(description="Only this saga state")] = None
+) -> dict[str, Any]:
+    """Saga instances by state and the stuck ones (past their deadline), from the fulfillment worker."""
+    return await runtime.sagas(state)

@@ -1,0 +1,1 @@
+"""Use cases of the dashboard and its API: compose the index, Kafka and the services' answers."""

@@ -1,0 +1,173 @@
+"""The observatory's use cases: trace, overview (health, throughput, lag, outbox, DLQ), dead letters, sagas."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from bookshelf_messaging import DeadLetterStore, KafkaSettings
+from bookshelf_messaging.dlq_store import dlq_topic_name
+from bookshelf_servicekit import Conflict, NotFound
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bookshelf_observatory.adapters import index_queries as q
+from bookshelf_observatory.adapters import probes
+from bookshelf_observatory.adapters.index_writer import mark_closed
+from bookshelf_observatory.adapters.kafka_groups import committed_offsets
+from bookshelf_observatory.config import ObservatorySettings
+from bookshelf_observatory.domain.lag import group_lag
+from bookshelf_observatory.domain.sagas import summarize
+from bookshelf_observatory.domain.trace import Trace, build_trace
+from bookshelf_observatory.service_layer.views import dead_letter_detail, dead_letter_summary
+
+LAG_CACHE_S = 2.0
+
+
+class TraceNotFound(NotFound):
+    """No indexed message has this correlation id, nor this key."""
+
+
+@dataclass
+class Observatory:
+    """Everything the routes ask for, over the index database, the broker and the services."""
+
+    engine: AsyncEngine
+    kafka: KafkaSettings
+    settings: ObservatorySettings
+    store: DeadLetterStore
+    _lag: tuple[float, list[dict[str, Any]]] = field(default=(0.0, []))
+
+    def client(self) -> httpx.AsyncClient:
+        """An HTTP client for probing the services (short timeouts: a dead service must not stall pages)."""
+        return httpx.AsyncClient(timeout=self.settings.probe_timeout_s)
+
+    async def trace(self, query: str) -> Trace:
+        """The causation forest of a correlation id or of an order id (any record key)."""
+        async with self.engine.connect() as conn:
+            ids = await q.correlation_ids_for(conn, query)
+            if not ids:
+                raise TraceNotFound(
+                    f"no indexed message has correlation id or key {query!r} (the index may still be "
+                    "catching up; `bookshelf trace` scans the topics when the observatory is down)"
+                )
+            messages, letters = await q.trace_rows(conn, ids)
+        return build_trace(query, ids, messages, letters)
+
+    async def lag(self) -> list[dict[str, Any]]:
+        """Lag per consumer group and topic (cached for a moment: the overview polls it)."""
+        cached_at, rows = self._lag
+        if time.monotonic() - cached_at < LAG_CACHE_S:
+            return rows
+        committed = await asyncio.to_thread(committed_offsets, self.kafka)
+        async with self.engine.connect() as conn:
+            highs = await q.high_watermarks(conn)
+            coordinates = [(t, p, o) for offsets in committed.values() for (t, p), o in offsets.items()]
+            times = await q.record_times(conn, coordinates)
+        now = datetime.now(UTC)
+        rows = [
+            row.to_dict()
+            for group, offsets in sorted(committed.items())
+            for row in group_lag(group, offsets, highs, times, now)
+        ]
+        self._lag = (time.monotonic(), rows)
+        return rows
+
+    async def overview(self) -> dict[str, Any]:
+        """Health, throughput, lag, outbox backlog, DLQ depth and recent failures in one document."""
+        urls = self.settings.service_urls()
+        async with self.client() as client:
+            health, outboxes, lag = await asyncio.gather(
+                probes.all_health(client, urls),
+                probes.all_outboxes(client, urls, self.settings.service_database_urls()),
+                self._lag_or_error(),
+            )
+        async with self.engine.connect() as conn:
+            throughput = await q.throughput(conn)
+            depth = await q.dlq_depth(conn)
+            recent = await q.list_dead_letters(conn, open_only=False, limit=10)
+        return {
+            "generated_at": datetime.now(UTC),
+            "services": health,
+            "throughput": throughput,
+            "lag": lag,
+            "outbox": outboxes,
+            "dlq_depth": [{"dlq_topic": t, "open": n} for t, n in sorted(depth.items())],
+            "recent_failures": [dead_letter_summary(d) for d in recent],
+        }
+
+    async def _lag_or_error(self) -> dict[str, Any]:
+        try:
+            return {"groups": await self.lag(), "error": ""}
+        except Exception as exc:  # the broker is away: show it, keep the rest of the page
+            return {"groups": [], "error": f"{type(exc).__name__}: {exc}"}
+
+    async def dead_letters(self, topic: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Open dead letters, newest first."""
+        async with self.engine.connect() as conn:
+            letters = await q.list_dead_letters(conn, topic=topic, limit=limit)
+        return [dead_letter_summary(d) for d in letters]
+
+    async def dead_letter(self, entry_id: str) -> dict[str, Any]:
+        """One entry with stack trace and payload (open or closed)."""
+        async with self.engine.connect() as conn:
+            letter = await q.get_dead_letter(conn, entry_id)
+        if letter is None:
+            raise NotFound(f"no dead letter {entry_id!r} in the index")
+        return dead_letter_detail(letter)
+
+    async def replay(self, entry_id: str, max_replays: int = 5) -> dict[str, Any]:
+        """Re-publish an open entry to its original topic and close it (``DeadLetterStore.replay``)."""
+        entry = await self._open_entry(entry_id)
+        await asyncio.to_thread(
+            self.store.replay, entry_id, topic=entry["dlq_topic"], max_replays=max_replays
+        )
+        await self._closed([entry_id], "replay")
+        return {**entry, "open": False, "action": "replayed"}
+
+    async def purge(self, entry_id: str) -> dict[str, Any]:
+        """Close an open entry without replaying it."""
+        entry = await self._open_entry(entry_id)
+        await asyncio.to_thread(self.store.close, entry_id, topic=entry["dlq_topic"])
+        await self._closed([entry_id], "purge")
+        return {**entry, "open": False, "action": "purged"}
+
+    async def purge_topic(self, topic: str) -> dict[str, Any]:
+        """Close every open entry of a topic's DLQ."""
+        dlq_topic = dlq_topic_name(topic)
+        open_ids = [d["entry_id"] for d in await self.dead_letters(dlq_topic, limit=100_000)]
+        closed = await asyncio.to_thread(self.store.purge, dlq_topic)
+        await self._closed(open_ids, "purge")
+        return {"topic": dlq_topic, "closed": closed}
+
+    async def _open_entry(self, entry_id: str) -> dict[str, Any]:
+        entry = await self.dead_letter(entry_id)
+        if not entry["open"]:
+            raise Conflict(f"dead letter {entry_id} is already closed ({entry['closed_at']}); nothing to do")
+        return entry
+
+    async def _closed(self, entry_ids: list[str], by: str) -> None:
+        async with self.engine.begin() as conn:
+            await mark_closed(conn, entry_ids, by)
+
+    async def sagas(self, state: str | None = None) -> dict[str, Any]:
+        """Saga instances by state and the stuck ones, from the fulfillment worker's API."""
+        url = self.settings.service_urls().get("fulfillment", "")
+        try:
+            async with self.client() as client:
+                instances = await probes.saga_instances(client, url, state)
+        except (httpx.HTTPError, ValueError) as exc:
+            return {
+                "available": False,
+                "url": url,
+                "error": f"{type(exc).__name__}: {exc}",
+                "total": 0,
+                "by_state": [],
+                "stuck": [],
+                "instances": [],
+            }
+        summary = summarize(instances, datetime.now(UTC))
+        return {"available": True, "url": url, "error": "", **summary, "instances": instances[:200]}

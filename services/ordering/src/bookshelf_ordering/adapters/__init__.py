@@ -1,0 +1,1 @@
+"""Ordering's adapters: tables, repositories, read queries, unit of work."""

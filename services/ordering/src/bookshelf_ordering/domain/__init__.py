@@ -1,0 +1,1 @@
+"""Ordering's domain: the Order aggregate, placement rules and errors (plain Python, no I/O)."""

@@ -1,0 +1,1 @@
+"""Ordering's entrypoints: the HTTP routes and the Kafka consumer wiring."""

@@ -1,0 +1,77 @@
+"""HTTP routes of ordering (API.md "ordering"): thin, each a command or a query."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from bookshelf_servicekit import IdempotencyDep, OrjsonResponse, Page, Pagination
+from fastapi import APIRouter, Query
+
+from bookshelf_ordering.adapters import queries
+from bookshelf_ordering.domain.exceptions import OrderNotFound
+from bookshelf_ordering.domain.model import OrderStatus
+from bookshelf_ordering.entrypoints.deps import Deps
+from bookshelf_ordering.entrypoints.schemas import OrderOut, OrderPageOut, PlaceOrderIn
+from bookshelf_ordering.service_layer import handlers
+from bookshelf_ordering.service_layer.views import order_json
+
+router = APIRouter(tags=["orders"])
+
+_PROBLEM = {"description": "problem+json"}
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=None,
+    responses={201: {"model": OrderOut}, 409: _PROBLEM, 422: _PROBLEM},
+)
+async def place_order(body: PlaceOrderIn, idempotency: IdempotencyDep, deps: Deps) -> OrjsonResponse:
+    """Place an order (PENDING) priced from ordering's catalog replica; publishes OrderPlaced.
+
+    422 names the broken field (``items[2].book_id`` for an unknown book or another currency).
+    With ``Idempotency-Key`` the same key and body answer the first response; another body is a 409.
+    """
+    async with deps.uow() as uow:
+        answer = await handlers.place_order(body.to_command(), uow, idempotency)
+    return answer.to_response(headers={"Location": f"/orders/{answer.body['order_id']}"})
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut, responses={404: _PROBLEM})
+async def get_order(order_id: UUID, deps: Deps) -> OrjsonResponse:
+    """One order with its lines and status history; 404 when unknown."""
+    async with deps.session_factory() as session:
+        order = await queries.get_order(session, order_id)
+    if order is None:
+        raise OrderNotFound(order_id)
+    return OrjsonResponse(order_json(order))
+
+
+@router.get("/orders", response_model=OrderPageOut)
+async def list_orders(
+    deps: Deps,
+    page: Pagination,
+    customer_email: Annotated[
+        str | None, Query(max_length=254, description="exact, case-insensitive")
+    ] = None,
+    status: Annotated[OrderStatus | None, Query(description="only orders in this status")] = None,
+) -> OrjsonResponse:
+    """Orders, newest first, optionally of one customer e-mail and/or one status."""
+    async with deps.session_factory() as session:
+        found, total = await queries.list_orders(
+            session, customer_email=customer_email, status=status, limit=page.limit, offset=page.offset
+        )
+    result: Page[dict[str, Any]] = Page.build([order_json(o) for o in found], total=total, params=page)
+    return OrjsonResponse(result.model_dump())
+
+
+@router.post("/orders/{order_id}/cancel", response_model=OrderOut, responses={404: _PROBLEM, 409: _PROBLEM})
+async def cancel_order(order_id: UUID, deps: Deps) -> OrjsonResponse:
+    """Cancel by the customer (reason "customer request"); publishes OrderCancelled.
+
+    Already cancelled: 200 with no second event. SHIPPED or DELIVERED: 409.
+    """
+    async with deps.uow() as uow:
+        body = await handlers.cancel_by_customer(order_id, uow)
+    return OrjsonResponse(body)

@@ -1,0 +1,1 @@
+"""Ordering's service layer: handlers, the unit of work and the order view."""

@@ -1,0 +1,148 @@
+"""HTTP API -> database -> outbox -> ``ordering.orders``, against real PostgreSQL and the broker."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from bookshelf_infra.testing import eventually, unique_name
+
+EMAIL = "ada@example.com"
+
+
+def order_body(*lines: tuple[uuid.UUID, int], email: str = EMAIL) -> dict[str, Any]:
+    return {
+        "customer": {"name": "Ada Lovelace", "email": email},
+        "shipping_address": {"street": "1 Main St", "city": "Springfield", "zip_code": "12345"},
+        "items": [{"book_id": str(book), "quantity": quantity} for book, quantity in lines],
+    }
+
+
+async def test_post_order_publishes_order_placed_with_the_correlation_id(ordering: Any) -> None:
+    dune = await ordering.seed_book("Dune", "12.99")
+    emma = await ordering.seed_book("Emma", "5.50")
+    correlation_id = unique_name("corr")
+    response = await ordering.client.post(
+        "/orders",
+        json=order_body((dune, 2), (emma, 1), (dune, 1)),
+        headers={"X-Correlation-ID": correlation_id},
+    )
+    assert response.status_code == 201, response.text
+    assert response.headers["X-Correlation-ID"] == correlation_id
+    order = response.json()
+    assert response.headers["Location"] == f"/orders/{order['order_id']}"
+    assert order["status"] == "PENDING"
+    assert [(i["title"], i["quantity"], i["line_total"]["amount"]) for i in order["items"]] == [
+        ("Dune", 3, "38.97"),
+        ("Emma", 1, "5.50"),
+    ]
+    assert order["total"] == {"amount": "44.47", "currency": "USD"}
+    assert await ordering.order(order["order_id"]) == order
+
+    (record,) = await eventually(lambda: ordering.events(order["order_id"], "OrderPlaced"), timeout=20)
+    assert record.value["correlation_id"] == correlation_id
+    assert record.headers["correlation_id"] == correlation_id
+    assert record.value["producer"] == "ordering"
+    data = record.value["data"]
+    assert data["version"] == 1
+    assert data["total"] == {"amount": "44.47", "currency": "USD"}
+    assert [(line["title"], line["quantity"], line["unit_price"]["amount"]) for line in data["lines"]] == [
+        ("Dune", 3, "12.99"),
+        ("Emma", 1, "5.50"),
+    ]
+    assert data["customer"] == {"name": "Ada Lovelace", "email": EMAIL}
+    assert data["shipping_address"]["street"] == "1 Main St"
+
+
+async def test_unknown_book_is_422_naming_the_line(ordering: Any) -> None:
+    dune = await ordering.seed_book()
+    unknown = uuid.uuid4()
+    response = await ordering.client.post("/orders", json=order_body((dune, 1), (unknown, 1)))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    (error,) = response.json()["errors"]
+    assert error["field"] == "items[1].book_id"
+    assert str(unknown) in error["message"]
+
+
+async def test_mixed_currencies_are_422_naming_the_line(ordering: Any) -> None:
+    dune = await ordering.seed_book("Dune", "12.99", "USD")
+    faust = await ordering.seed_book("Faust", "9.00", "EUR")
+    response = await ordering.client.post("/orders", json=order_body((dune, 1), (faust, 1)))
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["field"] == "items[1].book_id"
+    assert "EUR" in error["message"]
+
+
+async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(ordering: Any) -> None:
+    dune = await ordering.seed_book()
+    email = f"{unique_name('idem')}@example.com"
+    key = {"Idempotency-Key": unique_name("key")}
+    first = await ordering.client.post("/orders", json=order_body((dune, 1), email=email), headers=key)
+    again = await ordering.client.post("/orders", json=order_body((dune, 1), email=email), headers=key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = await ordering.client.post("/orders", json=order_body((dune, 2), email=email), headers=key)
+    assert other.status_code == 409
+    assert other.headers["content-type"] == "application/problem+json"
+    listed = (await ordering.client.get("/orders", params={"customer_email": email})).json()
+    assert listed["total"] == 1
+    order_id = first.json()["order_id"]
+    await eventually(lambda: ordering.events(order_id, "OrderPlaced"), timeout=20)
+    assert len(ordering.events(order_id, "OrderPlaced")) == 1
+
+
+async def test_list_orders_filters_and_paginates(ordering: Any) -> None:
+    dune = await ordering.seed_book()
+    email = f"{unique_name('list')}@example.com"
+    ids = []
+    for _ in range(3):
+        response = await ordering.client.post("/orders", json=order_body((dune, 1), email=email))
+        ids.append(response.json()["order_id"])
+    await ordering.client.post(f"/orders/{ids[0]}/cancel")
+
+    page = (await ordering.client.get("/orders", params={"customer_email": email.upper(), "limit": 2})).json()
+    assert (page["total"], page["limit"], page["offset"], page["page"], page["total_pages"]) == (
+        3,
+        2,
+        0,
+        1,
+        2,
+    )
+    assert (page["has_next"], page["has_prev"]) == (True, False)
+    assert [entry["order_id"] for entry in page["entries"]] == [ids[2], ids[1]]  # newest first
+    rest = (await ordering.client.get("/orders", params={"customer_email": email, "offset": 2})).json()
+    assert [entry["order_id"] for entry in rest["entries"]] == [ids[0]]
+    assert (rest["has_next"], rest["has_prev"]) == (False, True)
+    cancelled = (
+        await ordering.client.get("/orders", params={"customer_email": email, "status": "CANCELLED"})
+    ).json()
+    assert [entry["order_id"] for entry in cancelled["entries"]] == [ids[0]]
+
+
+async def test_customer_cancel_is_200_once_idempotent_then_and_publishes_one_event(ordering: Any) -> None:
+    dune = await ordering.seed_book()
+    order_id = (await ordering.client.post("/orders", json=order_body((dune, 1)))).json()["order_id"]
+    first = await ordering.client.post(f"/orders/{order_id}/cancel")
+    again = await ordering.client.post(f"/orders/{order_id}/cancel")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert first.json()["status"] == "CANCELLED"
+    assert first.json()["cancellation_reason"] == "customer request"
+    assert again.json() == first.json()
+    assert [h["status"] for h in first.json()["history"]] == ["PENDING", "CANCELLED"]
+    (record,) = await eventually(lambda: ordering.events(order_id, "OrderCancelled"), timeout=20)
+    assert record.value["data"]["reason"] == "customer request"
+    assert record.value["data"]["previous_status"] == "PENDING"
+    assert record.value["data"]["version"] == 2
+
+
+async def test_unknown_order_is_404(ordering: Any) -> None:
+    missing = uuid.uuid4()
+    for response in (
+        await ordering.client.get(f"/orders/{missing}"),
+        await ordering.client.post(f"/orders/{missing}/cancel"),
+    ):
+        assert response.status_code == 404
+        assert str(missing) in response.json()["detail"]

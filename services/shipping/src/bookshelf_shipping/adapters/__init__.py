@@ -1,0 +1,1 @@
+"""Adapters: tables, repositories, the SQL unit of work, read queries, and in-memory fakes."""

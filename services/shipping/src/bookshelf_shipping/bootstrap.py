@@ -1,0 +1,60 @@
+"""The one place that wires real dependencies: settings, database, outbox, relay, consumer, app."""
+
+from __future__ import annotations
+
+from bookshelf_messaging import KafkaSettings, Outbox, OutboxRelay, create_engine, create_session_factory
+from bookshelf_servicekit import create_app
+from bookshelf_servicekit.runtime import Components, Options
+
+from bookshelf_shipping.config import ShippingSettings
+from bookshelf_shipping.domain.exceptions import InvalidTransition, ShipmentNotFound, TransitionAlreadyMade
+from bookshelf_shipping.entrypoints.api import router
+from bookshelf_shipping.entrypoints.consumers import commands_consumer
+from bookshelf_shipping.entrypoints.deps import STATE_KEY, ShippingRuntime
+from bookshelf_shipping.migrations import ALEMBIC_DIR
+from bookshelf_shipping.service_layer.handlers import ShippingDeps
+
+SERVICE = "shipping"
+PROBLEMS: dict[type[Exception], int] = {
+    ShipmentNotFound: 404,
+    InvalidTransition: 409,
+    TransitionAlreadyMade: 409,
+}
+
+
+def build(
+    settings: ShippingSettings | None = None,
+    kafka: KafkaSettings | None = None,
+    *,
+    deps: ShippingDeps | None = None,
+) -> Components:
+    """The service's components; tests pass their database, broker, group id and fake tracking numbers."""
+    settings = settings or ShippingSettings()
+    kafka = kafka or KafkaSettings()
+    deps = deps or ShippingDeps(served=settings.served_countries)
+    engine = create_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
+    outbox = Outbox(service=SERVICE)
+    app = create_app(
+        SERVICE,
+        settings=settings,
+        routers=[router],
+        problems=PROBLEMS,
+        title="Bookshelf shipping",
+        description="Shipments per order: deliverability, tracking numbers, dispatch and delivery.",
+    )
+    setattr(app.state, STATE_KEY, ShippingRuntime(session_factory, outbox, deps))
+    return Components(
+        settings=settings,
+        app=app,
+        engine=engine,
+        kafka=kafka,
+        relay=OutboxRelay(settings.database_url, service=SERVICE, kafka=kafka),
+        consumers=[commands_consumer(settings.commands_group, session_factory, kafka, outbox, deps)],
+        alembic_dir=ALEMBIC_DIR,
+    )
+
+
+def build_components(options: Options) -> Components:
+    """``run_service`` entry: settings from the environment plus the command-line overrides."""
+    return build(ShippingSettings(**options.overrides()))

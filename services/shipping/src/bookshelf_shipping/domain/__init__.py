@@ -1,0 +1,1 @@
+"""The shipping domain: the Shipment aggregate, deliverability rules, tracking numbers (plain Python)."""

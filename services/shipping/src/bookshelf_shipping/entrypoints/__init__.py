@@ -1,0 +1,1 @@
+"""Entrypoints: the HTTP routes and the consumer wiring."""

@@ -1,0 +1,1 @@
+"""storefront-query: read models (StorefrontView, BookCatalog, BookReport, OrderTracking) and their API."""

@@ -1,0 +1,1 @@
+"""SQL: read-model tables and their generations, projection writes, API queries."""

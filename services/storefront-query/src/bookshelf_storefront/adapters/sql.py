@@ -1,0 +1,55 @@
+"""SQL text of the order-driven projection writes (BookReport sales, report orders, OrderTracking).
+
+Cached per table name: the text is the prepared statement key. Per-book upserts are in sql_books.py.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+
+@lru_cache(maxsize=16)
+def sales_upsert(table: str) -> sa.TextClause:
+    """Add ``quantity`` units and ``amount`` of revenue in ``currency`` to a book (negative subtracts).
+
+    Revenue is a JSON object of exact decimal strings per currency (``{"USD": "30.00"}``): JSON
+    numbers would come back as floats.
+    """
+    return sa.text(f"""
+INSERT INTO {table} AS cur (book_id, units_sold, revenue, updated_at)
+VALUES (:book_id, :quantity,
+        jsonb_build_object(CAST(:currency AS text), CAST(CAST(:amount AS numeric(14, 2)) AS text)), :at)
+ON CONFLICT (book_id) DO UPDATE SET
+units_sold = cur.units_sold + excluded.units_sold,
+revenue = cur.revenue || jsonb_build_object(
+    CAST(:currency AS text),
+    CAST(CAST(COALESCE(CAST(cur.revenue ->> CAST(:currency AS text) AS numeric), 0) + CAST(:amount AS numeric)
+              AS numeric(14, 2)) AS text)),
+updated_at = GREATEST(cur.updated_at, excluded.updated_at)""")
+
+
+@lru_cache(maxsize=32)
+def ensure_row(table: str, key: str) -> sa.TextClause:
+    """Create an empty row for ``key`` unless one exists (so it can be locked)."""
+    return sa.text(
+        f"INSERT INTO {table} ({key}, updated_at) VALUES (:key, :at) ON CONFLICT ({key}) DO NOTHING"
+    )
+
+
+@lru_cache(maxsize=32)
+def lock_row(table: str, key: str, columns: tuple[str, ...]) -> sa.TextClause:
+    """Read one row's columns FOR UPDATE."""
+    return sa.text(f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = :key FOR UPDATE")
+
+
+@lru_cache(maxsize=32)
+def update_row(
+    table: str, key: str, columns: tuple[str, ...], json_columns: tuple[str, ...]
+) -> sa.TextClause:
+    """Overwrite one row's columns."""
+    assignments = ", ".join(f"{c} = :{c}" for c in columns)
+    clause = sa.text(f"UPDATE {table} SET {assignments} WHERE {key} = :key")
+    return clause.bindparams(*(sa.bindparam(c, type_=JSONB) for c in json_columns))

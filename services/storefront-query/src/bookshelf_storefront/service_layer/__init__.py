@@ -1,0 +1,1 @@
+"""Projections: which event changes which read model, through the store ports."""

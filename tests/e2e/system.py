@@ -1,0 +1,260 @@
+"""The whole system started by `bookshelf run` on free ports, as a user would start it.
+
+`start_system` can be called more than once (e.g. a second system with a short saga deadline, or
+without one service); each gets its own BOOKSHELF_HOME, broker, PostgreSQL and ports.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from bookshelf_cli.services import ServiceSpec, installed_services
+from bookshelf_infra.testing import eventually, free_port
+
+ADMIN = {"Authorization": "Bearer dev-admin-token"}
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RunningSystem:
+    """Addresses of a system started by `bookshelf run`."""
+
+    process: subprocess.Popen[bytes]
+    kafka_bootstrap: str
+    services: tuple[ServiceSpec, ...]
+    ports: dict[str, int]
+    home: Path
+    env: dict[str, str] | None = None  # the environment `bookshelf run` was started with
+
+    def url(self, service: str) -> str:
+        """Base URL of a service by its name (`catalog`, `storefront-query`, ...)."""
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def log(self, name: str) -> str:
+        path = self.home / "logs" / f"{name}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else "(no log)"
+
+    def stop(self, timeout: float = 60.0) -> int:
+        """Ctrl-C the system, as a user would; returns `bookshelf run`'s exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        return self.process.returncode
+
+    def cli_env(self) -> dict[str, str]:
+        """What a `bookshelf` CLI process needs to find this system: BOOKSHELF_HOME, BOOKSHELF_PG_PORT,
+        BOOKSHELF_KAFKA_PORT and every `<SERVICE>_PORT` (the environment `bookshelf run` got)."""
+        return dict(self.env if self.env is not None else os.environ)
+
+    def cli(self, *args: str, timeout: float = 180.0) -> subprocess.CompletedProcess[str]:
+        """Run `bookshelf ARGS...` against this system, as an operator would (stdin is not a terminal)."""
+        return subprocess.run(
+            [sys.executable, "-m", "bookshelf_cli.main", *args],
+            env=self.cli_env() | {"COLUMNS": "200"},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def cli_in_process(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`bookshelf ARGS...` in this process (typer's CliRunner, this system's environment): the same
+        commands without a new interpreter's import time, for checks that poll. Not from a running
+        event loop for commands that run their own (status, audit): call those from sync tests."""
+        from bookshelf_cli.main import app
+        from typer.testing import CliRunner
+
+        env = self.cli_env() | {"COLUMNS": "200"}
+        # Mirror the environment exactly (None unsets), as a subprocess would get it: a
+        # KAFKA_BOOTSTRAP_SERVERS of the test run must not point the CLI at another broker.
+        unset: dict[str, str | None] = dict.fromkeys(os.environ.keys() - env.keys())
+        result = CliRunner().invoke(app, list(args), env=unset | env)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return subprocess.CompletedProcess(
+            ["bookshelf", *args], result.exit_code, result.stdout, result.stderr
+        )
+
+
+def start_system(
+    home: Path,
+    *,
+    services: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    ready_timeout: float | None = None,
+) -> RunningSystem:
+    """Start `bookshelf run` (all installed services, or `services`) and wait until each is ready.
+
+    ``ready_timeout`` is per service (default ``BOOKSHELF_E2E_READY_TIMEOUT`` or 120 s): a system
+    started while others run on a small machine can take longer.
+    """
+    ready_timeout = ready_timeout or float(os.environ.get("BOOKSHELF_E2E_READY_TIMEOUT", "120"))
+    specs = tuple(installed_services(services))
+    ports = {s.name: free_port() for s in specs}
+    kafka_port, pg_port = free_port(), free_port()
+    child_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "KAFKA_BOOTSTRAP_SERVERS" and not k.endswith("_DATABASE_URL")
+    }
+    child_env |= {f"{s.env_prefix}_PORT": str(ports[s.name]) for s in specs}
+    child_env |= {
+        "BOOKSHELF_HOME": str(home),
+        "BOOKSHELF_KAFKA_PORT": str(kafka_port),
+        "BOOKSHELF_PG_PORT": str(pg_port),
+    }
+    child_env |= env or {}
+    args = [sys.executable, "-m", "bookshelf_cli.main", "run"]
+    for spec in specs:
+        args += ["--service", spec.name]
+    process = subprocess.Popen(
+        args, env=child_env, stdout=(home / "run.out").open("wb"), stderr=subprocess.STDOUT
+    )
+    system = RunningSystem(process, f"127.0.0.1:{kafka_port}", specs, ports, home, env=child_env)
+    try:
+        for spec in specs:
+            wait_ready(system, spec.name, timeout=ready_timeout)
+    except BaseException:
+        system.stop()
+        raise
+    return system
+
+
+def wait_ready(system: RunningSystem, service: str, timeout: float = 120.0) -> None:
+    """Poll a service's /readyz until 200 (a deadline, not a sleep: this is a subprocess we wait on)."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        if system.process.poll() is not None:
+            run_out = (system.home / "run.out").read_text(errors="replace")[-4000:]
+            raise AssertionError(f"bookshelf run exited with {system.process.returncode}\n{run_out}")
+        try:
+            last = httpx.get(f"{system.url(service)}/readyz", timeout=1.0)
+            if last.status_code == 200:
+                return
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(0.2)
+    raise AssertionError(f"{service} not ready after {timeout}s: {last}\n{system.log(service)}")
+
+
+class Shop:
+    """HTTP steps shared by the end-to-end scenarios (books, orders, stock, shipments, sagas)."""
+
+    def __init__(self, system: RunningSystem, client: httpx.AsyncClient) -> None:
+        self.system = system
+        self.client = client
+
+    def _url(self, service: str, path: str) -> str:
+        return f"{self.system.url(service)}{path}"
+
+    async def add_book(self, title: str = "Dune", price: str = "9.99") -> str:
+        """POST a book to the catalog (staff) and wait until inventory has its stock record."""
+        body = {"title": title, "author": "E2E Author", "price": {"amount": price, "currency": "USD"}}
+        created = await self.client.post(self._url("catalog", "/books"), json=body, headers=ADMIN)
+        assert created.status_code == 201, created.text
+        book_id: str = created.json()["book_id"]
+        await self.wait_for(lambda: self.stock(book_id), f"inventory never created stock for {book_id}")
+        return book_id
+
+    async def place_order(
+        self, items: list[tuple[str, int]], *, country: str = "US", headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """POST an order, retrying while ordering's catalog replica does not know a book yet (422)."""
+        body = {
+            "customer": {"name": "E2E Customer", "email": "e2e@example.com"},
+            "shipping_address": {
+                "street": "1 Main St",
+                "city": "Springfield",
+                "zip_code": "12345",
+                "country": country,
+            },
+            "items": [{"book_id": book_id, "quantity": quantity} for book_id, quantity in items],
+        }
+
+        async def placed() -> dict[str, Any]:
+            answer = await self.client.post(
+                self._url("ordering", "/orders"), json=body, headers=headers or {}
+            )
+            assert answer.status_code == 201, answer.text
+            order: dict[str, Any] = answer.json()
+            return order
+
+        return await self.wait_for(placed, "ordering never accepted the order (replica missing a book?)")
+
+    async def _get(self, service: str, path: str) -> dict[str, Any]:
+        answer = await self.client.get(self._url(service, path))
+        assert answer.status_code == 200, f"GET {service}{path}: {answer.status_code} {answer.text}"
+        body: dict[str, Any] = answer.json()
+        return body
+
+    async def order(self, order_id: str) -> dict[str, Any]:
+        """GET /orders/{order_id} from ordering."""
+        return await self._get("ordering", f"/orders/{order_id}")
+
+    async def stock(self, book_id: str) -> dict[str, Any]:
+        """GET /inventory/{book_id} from inventory."""
+        return await self._get("inventory", f"/inventory/{book_id}")
+
+    async def reservation(self, order_id: str) -> dict[str, Any]:
+        """GET /reservations/{order_id} from inventory."""
+        return await self._get("inventory", f"/reservations/{order_id}")
+
+    async def saga(self, order_id: str) -> dict[str, Any]:
+        """GET /fulfillments/{order_id} from the saga worker."""
+        return await self._get("fulfillment", f"/fulfillments/{order_id}")
+
+    async def shipment(self, order_id: str) -> dict[str, Any]:
+        """The order's shipment from shipping (fails while there is none)."""
+        page = await self._get("shipping", f"/shipments?order_id={order_id}")
+        assert page["entries"], f"no shipment for order {order_id}"
+        shipment: dict[str, Any] = page["entries"][0]
+        return shipment
+
+    async def staff_move(self, shipment_id: str, action: str) -> dict[str, Any]:
+        """POST /shipments/{id}/dispatch or /deliver as staff."""
+        answer = await self.client.post(
+            self._url("shipping", f"/shipments/{shipment_id}/{action}"), headers=ADMIN
+        )
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    async def wait_order(self, order_id: str, status: str, within: float = 30.0) -> dict[str, Any]:
+        """Poll the order until it has ``status``."""
+
+        async def reached() -> dict[str, Any]:
+            order = await self.order(order_id)
+            assert order["status"] == status, order["status"]
+            return order
+
+        return await self.wait_for(reached, f"order {order_id} never reached {status}", within)
+
+    async def wait_saga(self, order_id: str, state: str, within: float = 30.0) -> dict[str, Any]:
+        """Poll the saga instance until it is in ``state``."""
+
+        async def reached() -> dict[str, Any]:
+            saga = await self.saga(order_id)
+            assert saga["state"] == state, saga["state"]
+            return saga
+
+        return await self.wait_for(reached, f"saga of {order_id} never reached {state}", within)
+
+    @staticmethod
+    async def wait_for(check: Callable[[], Awaitable[T]], message: str, within: float = 30.0) -> T:
+        """``eventually`` with a default deadline suited to a whole system on a small machine."""
+        return await eventually(check, timeout=within, interval=0.1, message=message)

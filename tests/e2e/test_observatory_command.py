@@ -1,0 +1,61 @@
+"""`bookshelf observatory --port P`: the dashboard in the foreground, ready on its port, Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from bookshelf_infra.pgadmin import PostgresAdmin
+from bookshelf_infra.testing import free_port, unique_name
+
+
+def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 180.0) -> None:
+    """Poll /readyz of a process we started (a deadline, not a sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"bookshelf observatory exited {process.returncode}\n{log.read_text()}"
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"bookshelf observatory not ready at {url}\n{log.read_text()[-3000:]}")
+
+
+def test_observatory_command_serves_the_dashboard_until_ctrl_c(
+    kafka_bootstrap: str, postgres_server: PostgresAdmin, tmp_path: Path
+) -> None:
+    database = unique_name("observatory_cmd")  # `bookshelf observatory` creates and migrates it
+    port, log = free_port(), tmp_path / "observatory.out"
+    env = dict(os.environ) | {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "OBSERVATORY_DATABASE_URL": postgres_server.sqlalchemy_url(database),
+        "OBSERVATORY_INDEXER_GROUP": unique_name("observatory.indexer.cmd"),
+        "BOOKSHELF_ENV": "dev",
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bookshelf_cli.main", "observatory", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(process, url, log)
+        page = httpx.get(f"{url}/", timeout=10)
+        assert page.status_code == 200
+        assert "Bookshelf observatory" in page.text
+        assert isinstance(httpx.get(f"{url}/api/dead-letters", timeout=10).json(), list)
+    finally:
+        process.send_signal(signal.SIGINT)
+        status = process.wait(30)
+    assert status == 0, log.read_text()
+    assert f"Observatory on http://127.0.0.1:{port}" in log.read_text()
+    postgres_server.drop_database(database)
