@@ -3,6 +3,9 @@
 Fixtures (infrastructure starts on first request, so ``pytest -m unit`` starts nothing):
 
 - ``kafka_bootstrap`` (session) -> ``str``: bootstrap servers of a Kafka-protocol broker.
+- ``own_kafka_bootstrap`` (module) -> ``str``: a broker of the module's own, for tests that publish
+  volumes (tens of thousands of records) that would otherwise sit on the shared topics in front of
+  every later test's consumers. With ``KAFKA_BOOTSTRAP_SERVERS`` set it is that (shared) broker.
 - ``postgres_server`` (session) -> :class:`~bookshelf_infra.pgadmin.PostgresAdmin`: ``dsn(db)``,
   ``sqlalchemy_url(db)``, ``create_database(name)``, ``drop_database(name)``.
 - ``database`` (function) -> :class:`~bookshelf_infra.testing.TestDatabase`: a fresh, uniquely named
@@ -56,6 +59,13 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
     """Bootstrap servers (``host:port``) of a Kafka-protocol broker shared by the whole session."""
+    with _providers.provide_kafka(_providers.kafka_mode()) as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture(scope="module")
+def own_kafka_bootstrap() -> Iterator[str]:
+    """Bootstrap servers of a broker started for this test module alone (see the module docstring)."""
     with _providers.provide_kafka(_providers.kafka_mode()) as bootstrap:
         yield bootstrap
 

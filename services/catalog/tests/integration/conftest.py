@@ -57,8 +57,9 @@ class Catalog:
     components: Components
 
 
-@pytest.fixture(scope="session")
-async def catalog(postgres_server: PostgresAdmin, kafka_bootstrap: str) -> AsyncIterator[Catalog]:
+@contextlib.asynccontextmanager
+async def wired_catalog(postgres_server: PostgresAdmin, kafka_bootstrap: str) -> AsyncIterator[Catalog]:
+    """A catalog on its own new database: relay and supplier-feed consumer running, ASGI client."""
     name = unique_name("catalog_it")
     postgres_server.create_database(name)
     url = postgres_server.sqlalchemy_url(name)
@@ -89,6 +90,12 @@ async def catalog(postgres_server: PostgresAdmin, kafka_bootstrap: str) -> Async
             await task
     await components.engine.dispose()
     postgres_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+async def catalog(postgres_server: PostgresAdmin, kafka_bootstrap: str) -> AsyncIterator[Catalog]:
+    async with wired_catalog(postgres_server, kafka_bootstrap) as wired:
+        yield wired
 
 
 class TopicReader:

@@ -98,6 +98,35 @@ async def test_repeated_payload_id_answers_the_first_message_id_without_a_second
     assert stored == 1
 
 
+async def test_replayed_request_without_payload_id_is_acknowledged_without_a_second_effect(
+    catalog: Catalog,
+) -> None:
+    marker = f"no-id-{uuid.uuid4()}"
+    body = orjson.dumps({"event_type": "price_dropped", "note": marker})
+    captured = signed(body)
+    first = await catalog.http.post(PATH, content=body, headers=captured)
+    replay = await catalog.http.post(PATH, content=body, headers=captured)
+    assert first.status_code == replay.status_code == 202
+    assert replay.json()["message_id"] == first.json()["message_id"]
+    # The supplier sending the same body again, freshly signed, is a new delivery.
+    resent = await catalog.http.post(PATH, content=body, headers=signed(body, at=int(time.time()) - 100))
+    assert resent.status_code == 202
+    assert resent.json()["message_id"] != first.json()["message_id"]
+    async with catalog.engine.connect() as conn:
+        stored = await conn.scalar(
+            sa.text("SELECT count(*) FROM supplier_payloads WHERE payload->>'note' = :marker"),
+            {"marker": marker},
+        )
+    assert stored == 2
+
+
+async def test_nul_character_in_a_payload_is_422_not_500(catalog: Catalog) -> None:
+    body = orjson.dumps({"id": str(uuid.uuid4()), "event_type": "price_dropped", "note": "a\x00b"})
+    response = await catalog.http.post(PATH, content=body, headers=signed(body))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+
+
 async def test_known_isbn_and_foreign_event_types_change_nothing(catalog: Catalog) -> None:
     isbn = isbn13()
     offer = {"event_type": "new_book_available", "title": "Once", "author": "A", "price": 3, "isbn": isbn}

@@ -95,6 +95,20 @@ async def test_supplier_payload_without_id_gets_a_new_one(bus: MessageBus, uow: 
     assert messages[0].event_type == "<missing>"  # type: ignore[attr-defined]
 
 
+async def test_replayed_delivery_of_a_payload_without_id_is_stored_once(
+    bus: MessageBus, uow: FakeUnitOfWork
+) -> None:
+    now = datetime.now(UTC)
+
+    def delivery(signature: str) -> commands.ReceiveSupplierPayload:
+        return commands.ReceiveSupplierPayload(payload={"x": 1}, received_at=now, delivery_id=signature)
+
+    first = await bus.handle(delivery("sha256=aa"))
+    assert await bus.handle(delivery("sha256=aa")) == first  # the same delivery, replayed
+    assert await bus.handle(delivery("sha256=bb")) != first  # sent again later: a new delivery
+    assert len(uow.messages("SupplierPayloadReceived")) == 2
+
+
 async def test_supplied_book_with_known_isbn_is_a_noop(bus: MessageBus, uow: FakeUnitOfWork) -> None:
     await bus.handle(add(isbn=ISBN))
     assert await bus.handle(commands.AddSuppliedBook(fields=add(isbn=ISBN).fields)) is None

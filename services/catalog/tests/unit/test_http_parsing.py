@@ -48,6 +48,10 @@ def test_valid_signature_passes() -> None:
         (None, "sha256=00", 1000, "send"),
         ("1000", None, 1000, "send"),
         ("soon", "sha256=00", 1000, "unix seconds"),
+        ("9" * 400, "sha256=00", 1000, "unix seconds"),  # no float overflow (was a 500)
+        ("1_000", "sha256=00", 1000, "unix seconds"),
+        ("\u0661\u0660\u0660\u0660", "sha256=00", 1000, "unix seconds"),  # Arabic-Indic digits
+        ("-1000", "sha256=00", 1000, "unix seconds"),
         ("1000", "SIGNED", 1301, "300 s"),
         ("1000", "SIGNED", 699, "300 s"),
         ("1000", "sha256=deadbeef", 1000, "does not match"),
