@@ -36,12 +36,8 @@ browser: ## Chromium for the browser test: apt-get install as root, else says ho
 				"(Debian/Ubuntu) or the package of your system; the browser test is skipped without it"; \
 		fi; }
 
-# RERUNS: a failing integration/e2e test is retried this many times before the run fails. A stopgap
-# against timing sensitivity on overloaded 2-core machines (see docs/testing.md); 0 shows raw results.
-RERUNS ?= 2
-
 test: setup browser ## Everything CI runs: unit, integration and end-to-end tests
-	@$(PYTEST) -q --reruns $(RERUNS) --reruns-delay 1 -rR --durations=25
+	@$(PYTEST) -q --durations=25
 
 test-unit: setup ## Unit tests only (no I/O)
 	@$(PYTEST) -q -m unit
@@ -61,8 +57,8 @@ format: setup ## Apply ruff fixes and formatting
 	@$(RUN) ruff check --fix $(LINT_PATHS)
 	@$(RUN) ruff format $(LINT_PATHS)
 
-bench: setup ## Benchmarks (medians of 3 runs); results in bench/results and docs/benchmarks.md
-	@$(RUN) python bench/run.py
+bench: setup ## Benchmarks (medians of 3 runs, ~10 min; ONLY=system_bench.py for one); results in bench/results, docs/benchmarks.md
+	@ONLY="$(ONLY)" $(RUN) python bench/run.py
 
 # Docker Compose (docs/deploy.md). Other setups: make up COMPOSE_FILES="-f docker-compose.yml -f deploy/compose/prod.yml"
 COMPOSE ?= docker compose

@@ -39,6 +39,7 @@ from bookshelf_infra.kafka import EmbeddedKafka
 from bookshelf_infra.postgres import EmbeddedPostgres
 from bookshelf_infra.testing import free_port
 from bookshelf_messaging import (
+    BatchHandler,
     ConsumerRunner,
     KafkaSettings,
     Outbox,
@@ -228,10 +229,14 @@ UPSERT = sa.text(
 CALLS = [0]  # handler calls: cheap to poll (the committed count comes from the runner's metric)
 
 
-async def upsert_handler(message: Message, _envelope: Envelope, session: AsyncSession) -> None:
-    assert isinstance(message, BookAdded)
-    await session.execute(UPSERT, {"book_id": message.book_id})
-    CALLS[0] += 1
+async def _upsert_batch(batch: Sequence[tuple[Message, Envelope]], session: AsyncSession) -> None:
+    """One upsert per event, sent as one pipelined executemany per partition batch."""
+    rows = [{"book_id": message.book_id} for message, _ in batch if isinstance(message, BookAdded)]
+    await session.execute(UPSERT, rows)
+    CALLS[0] += len(batch)
+
+
+upsert_handler = BatchHandler(_upsert_batch)
 
 
 def _records(events: int) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:

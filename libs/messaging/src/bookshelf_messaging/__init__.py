@@ -5,7 +5,7 @@ Knows the envelope (``bookshelf_contracts``), never a business event. See docs/i
 
 from bookshelf_messaging import context
 from bookshelf_messaging.admin import create_topic, ensure_topics, ensure_topics_sync, topic_plan
-from bookshelf_messaging.consumer import ConsumerRunner, Handler, RetryPolicy
+from bookshelf_messaging.consumer import BatchHandler, ConsumerRunner, Handler, RetryPolicy
 from bookshelf_messaging.db import create_engine, create_session_factory, to_asyncpg_dsn, to_sqlalchemy_url
 from bookshelf_messaging.dlq import DeadLetter, build_dead_letter, dlq_topic_for, entry_id
 from bookshelf_messaging.dlq_store import DeadLetterNotFound, DeadLetterStore, ReplayLimitExceeded
@@ -18,6 +18,7 @@ from bookshelf_messaging.schema import create_messaging_schema, drop_messaging_s
 from bookshelf_messaging.settings import KafkaSettings
 
 __all__ = [
+    "BatchHandler",
     "ConsumerRunner",
     "DeadLetter",
     "DeadLetterNotFound",

@@ -4,6 +4,11 @@ Fast path: every handleable record of the batch in ONE transaction (inbox rows i
 statement; ids already there are duplicates and skipped). If a handler raises, the transaction rolls
 back and the batch is re-run one message per transaction; a failing message is retried with
 exponential backoff and then dead-lettered, so the offset can move on.
+
+A ``BatchHandler`` receives every consecutive fresh message of its types in the partition batch in
+one call (so a projection can write them with one statement); on the one-by-one path it gets lists
+of one. Batch handlers run without per-message correlation context: they suit projections and
+replicas that publish nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +41,17 @@ from bookshelf_messaging.inbox import CLAIM_SQL
 # declare the class they handle (``message: BookAdded``) without a cast: Callable parameters are
 # contravariant, and a handler table maps each type name to its own class.
 Handler = Callable[[Any, Envelope, AsyncSession], Awaitable[None]]
+Batch = Sequence[tuple[Any, Envelope]]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchHandler:
+    """Wraps ``fn(batch, session)``: consecutive messages it handles arrive in one call, in order."""
+
+    fn: Callable[[Batch, AsyncSession], Awaitable[None]]
+
+
+AnyHandler = Handler | BatchHandler
 DeadLetterWriter = Callable[[ConsumerRecord[Any, Any], Failure], Awaitable[str]]
 
 
@@ -59,13 +75,14 @@ class Item:
     record: ConsumerRecord[Any, Any]
     envelope: Envelope
     message: Message
-    handler: Handler
+    handler: AnyHandler
     message_id: str
 
 
 @dataclass(slots=True)
 class BatchFailure:
-    """The handler of ``items[index]`` raised ``error`` during the batch transaction."""
+    """The handler of ``items[index]`` raised ``error`` during the batch transaction (index -1: a
+    batch handler raised for a group of messages, so no single message is to blame)."""
 
     index: int
     error: Exception
@@ -88,7 +105,7 @@ class PartitionProcessor:
     def __init__(
         self,
         group: str,
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, AnyHandler],
         session_factory: async_sessionmaker[AsyncSession],
         dead_letter: DeadLetterWriter,
         policy: RetryPolicy,
@@ -146,24 +163,36 @@ class PartitionProcessor:
         try:
             async with self.session_factory() as session, session.begin():
                 fresh = await self._claim(session, [item.message_id for item in items])
+                selected: list[tuple[int, Item]] = []
                 for index, item in enumerate(items):
-                    message_id = item.message_id
-                    if message_id not in fresh:
+                    if item.message_id not in fresh:
                         local["duplicate"] += 1
                         continue
-                    fresh.discard(message_id)  # a second copy within the batch is a duplicate too
-                    try:
-                        await self._call(item, session)
-                    except Exception as exc:
-                        if is_infrastructure_error(exc):
-                            raise
-                        raise _HandlerFailed(BatchFailure(index, exc, _now())) from exc
-                    local["handled"] += 1
+                    fresh.discard(item.message_id)  # a second copy within the batch is a duplicate too
+                    selected.append((index, item))
+                for group in _runs(selected):
+                    await self._call_group(group, session)
+                    local["handled"] += len(group)
         except _HandlerFailed as failed:
-            self._count_failure(items[failed.failure.index], failed.failure.error)
+            index = failed.failure.index
+            self._count_failure(items[max(index, 0)], failed.failure.error)
             return failed.failure
         outcomes.update(local)
         return None
+
+    async def _call_group(self, group: list[tuple[int, Item]], session: AsyncSession) -> None:
+        """One handler call for the group (a run of one BatchHandler, or a single message)."""
+        first_index, first = group[0]
+        try:
+            if isinstance(first.handler, BatchHandler):
+                await self._call_batch(first.handler, [item for _, item in group], session)
+            else:
+                await self._call(first, session)
+        except Exception as exc:
+            if is_infrastructure_error(exc):
+                raise
+            index = first_index if len(group) == 1 else -1
+            raise _HandlerFailed(BatchFailure(index, exc, _now())) from exc
 
     async def _run_singly(self, items: list[Item], failure: BatchFailure, outcomes: Counter[str]) -> None:
         for index, item in enumerate(items):
@@ -204,6 +233,9 @@ class PartitionProcessor:
         return {str(value) for value in result.scalars()}
 
     async def _call(self, item: Item, session: AsyncSession) -> None:
+        if isinstance(item.handler, BatchHandler):
+            await self._call_batch(item.handler, [item], session)
+            return
         envelope = item.envelope
         # Correlation from the envelope, causation = this message: outbox rows the handler adds
         # inherit both. (set/reset rather than ``bind``: this runs once per message.)
@@ -215,6 +247,17 @@ class PartitionProcessor:
             self._histogram(item.record.topic).observe(time.perf_counter() - started)
             context.reset_ids(tokens)
 
+    async def _call_batch(self, handler: BatchHandler, items: list[Item], session: AsyncSession) -> None:
+        started = time.perf_counter()
+        try:
+            await handler.fn([(item.message, item.envelope) for item in items], session)
+        finally:
+            # The histogram counts messages: each gets the batch's time divided among them.
+            share = (time.perf_counter() - started) / len(items)
+            histogram = self._histogram(items[0].record.topic)
+            for _ in items:
+                histogram.observe(share)
+
     def _histogram(self, topic: str) -> Any:
         child = self._latency.get(topic)
         if child is None:
@@ -223,3 +266,16 @@ class PartitionProcessor:
 
     def _count_failure(self, item: Item, error: BaseException) -> None:
         metrics.HANDLER_FAILURES.labels(self.group, item.record.topic, type(error).__name__).inc()
+
+
+def _runs(selected: list[tuple[int, Item]]) -> list[list[tuple[int, Item]]]:
+    """Split into handler calls: consecutive messages of one BatchHandler together, others alone."""
+    groups: list[list[tuple[int, Item]]] = []
+    for entry in selected:
+        handler = entry[1].handler
+        previous = groups[-1][-1][1].handler if groups else None
+        if isinstance(handler, BatchHandler) and handler is previous:
+            groups[-1].append(entry)
+        else:
+            groups.append([entry])
+    return groups

@@ -23,7 +23,7 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_messaging import metrics
-from bookshelf_messaging._processing import Handler, PartitionProcessor, RetryPolicy
+from bookshelf_messaging._processing import AnyHandler, BatchHandler, Handler, PartitionProcessor, RetryPolicy
 from bookshelf_messaging._workers import PartitionWorkers
 from bookshelf_messaging.dlq import Failure, build_dead_letter
 from bookshelf_messaging.errors import InfrastructureError, PermanentError
@@ -31,7 +31,7 @@ from bookshelf_messaging.inbox import purge_inbox
 from bookshelf_messaging.lanes import LaneController, lane_of, subscribed_topics
 from bookshelf_messaging.settings import KafkaSettings
 
-__all__ = ["ConsumerRunner", "Handler", "PermanentError", "RetryPolicy"]
+__all__ = ["BatchHandler", "ConsumerRunner", "Handler", "PermanentError", "RetryPolicy"]
 
 log = structlog.get_logger("bookshelf.consumer")
 
@@ -65,7 +65,7 @@ class ConsumerRunner:
         self,
         group_id: str,
         topics: Sequence[str],
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, AnyHandler],
         session_factory: async_sessionmaker[AsyncSession],
         kafka: KafkaSettings,
         *,

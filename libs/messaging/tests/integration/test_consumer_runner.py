@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from bookshelf_contracts import BookAdded, Envelope, Message
 from bookshelf_infra.testing import TestDatabase, eventually, unique_name
 from bookshelf_messaging import (
+    BatchHandler,
     ConsumerRunner,
     DeadLetterStore,
     KafkaSettings,
@@ -245,3 +246,38 @@ async def test_unknown_type_is_ignored(
         await eventually(lambda: handler.titles() == ["after"], timeout=20)
         await eventually(lambda: consumed(runner.group_id, topic, "ignored") == 2)
     assert consumed(runner.group_id, topic, "dead_lettered") == 0
+
+
+async def test_a_batch_handler_gets_runs_of_messages_and_falls_back_to_one_by_one(
+    session_factory: async_sessionmaker[AsyncSession], kafka: KafkaSettings, new_topic: TopicFactory
+) -> None:
+    topic = await new_topic("c_batch", partitions=1)
+    await _applied_table(session_factory)
+    calls: list[list[str]] = []
+
+    async def apply(batch: Sequence[tuple[Message, Envelope]], session: AsyncSession) -> None:
+        titles = [m.title for m, _ in batch if isinstance(m, BookAdded)]
+        calls.append(titles)
+        rows = [{"m": envelope.message_id} for _, envelope in batch]
+        await session.execute(sa.text("INSERT INTO applied (message_id) VALUES (:m)"), rows)
+        if "bad" in titles:
+            raise ValueError("cannot apply 'bad'")
+
+    titles = [f"b{i}" for i in range(40)]
+    await produce(kafka, topic, [_record(t) for t in [*titles[:20], "bad", *titles[20:]]])
+    runner = ConsumerRunner(
+        unique_name("g"),
+        [topic],
+        {"BookAdded": BatchHandler(apply)},
+        session_factory,
+        kafka,
+        backoff_base_s=0.01,
+        max_retries=1,
+    )
+    async with running(runner):
+        await eventually(lambda: consumed(runner.group_id, topic, "dead_lettered") == 1, timeout=30)
+        await eventually(lambda: consumed(runner.group_id, topic, "handled") == 40, timeout=30)
+    assert any(len(call) > 1 for call in calls)  # consecutive messages arrived together
+    applied_in_order = [t for call in calls if "bad" not in call for t in call]
+    assert [t for t in dict.fromkeys(applied_in_order)] == titles  # per-partition order kept
+    assert await _applied(session_factory) == 40  # the failed batch rolled back; each applied once
