@@ -19,6 +19,10 @@ class KafkaSettings(BaseSettings):
 
     bootstrap_servers: str = "127.0.0.1:9092"
     fetch_max_wait_ms: int = 10
+    # After fetch_quiet_after_ms without a record a consumer fetches with fetch_idle_wait_ms
+    # (broker CPU; see bookshelf_messaging._fetch_wait). Equal to fetch_max_wait_ms: never adapts.
+    fetch_idle_wait_ms: int = 100
+    fetch_quiet_after_ms: int = 2000
     session_timeout_ms: int = 6000
     heartbeat_interval_ms: int = 1000
     max_poll_records: int = 500
