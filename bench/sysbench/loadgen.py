@@ -1,7 +1,7 @@
 """Open-loop HTTP load: requests leave at scheduled times whether or not earlier ones answered.
 
 ``open_loop`` fires request ``i`` at ``t0 + i / rate`` (each on its own task, through one
-``httpx.AsyncClient`` with a connection pool); a generator that falls behind fires late requests at
+aiohttp session with a connection pool, see http.py); a generator that falls behind fires late requests at
 once and the delay is recorded as send lag, so a saturated generator shows up in the figures instead
 of silently lowering the rate. ``calibrate`` measures the generator's own limit against a trivial
 HTTP server in another process.
@@ -17,9 +17,10 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-import httpx
 import orjson
 from bookshelf_infra.testing import free_port
+
+from .http import Client, TransportErrors
 
 JSON = {"content-type": "application/json"}
 
@@ -41,9 +42,8 @@ class Sent:
         return self.started - self.intended
 
 
-def client(connections: int = 256) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30.0))
+def client(connections: int = 256) -> Client:
+    return Client(connections)
 
 
 async def open_loop(
@@ -70,7 +70,7 @@ async def _run(fire: Callable[[Sent], Awaitable[None]], item: Sent) -> None:
     item.started = time.monotonic()
     try:
         await fire(item)
-    except httpx.HTTPError:
+    except TransportErrors:
         item.status = 0
     item.done = time.monotonic()
 
@@ -78,9 +78,7 @@ async def _run(fire: Callable[[Sent], Awaitable[None]], item: Sent) -> None:
 class Orders:
     """POST /orders of 1-3 lines (distinct books, 1-2 copies each), correlation ids ``<prefix><n>``."""
 
-    def __init__(
-        self, http: httpx.AsyncClient, url: str, books: Sequence[str], prefix: str, seed: int
-    ) -> None:
+    def __init__(self, http: Client, url: str, books: Sequence[str], prefix: str, seed: int) -> None:
         self.http = http
         self.url = url
         self.books = list(books)
@@ -121,7 +119,7 @@ class Orders:
 class StorefrontReads:
     """GET /storefront (list pages with filters and sorts) and GET /storefront/{id}, in rotation."""
 
-    def __init__(self, http: httpx.AsyncClient, base: str, books: Sequence[str]) -> None:
+    def __init__(self, http: Client, base: str, books: Sequence[str]) -> None:
         self.http = http
         self.paths = [
             "/storefront?limit=20",
@@ -177,7 +175,7 @@ async def calibrate(rates: Sequence[int] = (250, 500, 1000, 2000), seconds: floa
                 try:
                     await http.get(f"http://127.0.0.1:{port}/")
                     break
-                except httpx.HTTPError:
+                except TransportErrors:
                     await asyncio.sleep(0.05)
             orders = Orders(http, f"http://127.0.0.1:{port}/orders", [str(i) for i in range(10)], "cal-", 1)
             best = 0

@@ -14,9 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from .analysis import fulfilled_at, passed, step_figures
+from .http import Client
 from .loadgen import Orders, Sent, StorefrontReads, open_loop
 from .procs import SYSTEM, ProcessMonitor
 from .target import ADMIN, Target
@@ -47,7 +46,7 @@ class Bench:
         target: Target,
         tracker: Tracker,
         monitor: ProcessMonitor,
-        http: httpx.AsyncClient,
+        http: Client,
         settings: Settings,
         prefix: str,
     ) -> None:
