@@ -10,7 +10,7 @@ LINT_PATHS := libs services tools tests bench
 SRC_DIRS := $(wildcard libs/*/src services/*/src tools/*/src)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv setup run test test-unit test-integration test-e2e lint format bench up down logs images clean
+.PHONY: help uv setup run test test-unit test-integration test-e2e test-faults lint audit format bench up down logs images clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,10 +48,17 @@ test-integration: setup ## Integration tests (real PostgreSQL and Kafka-protocol
 test-e2e: setup browser ## End-to-end tests (every service over HTTP and Kafka)
 	@$(PYTEST) -q -m e2e
 
-lint: setup ## ruff (lint + format check) and mypy
+test-faults: setup ## Fault-injection suite: kills, restarts and bad deliveries, then every invariant (docs/reliability.md)
+	@$(PYTEST) -q tests/faults
+
+lint: setup ## ruff (lint + format check), mypy and the dependency audit
 	@$(RUN) ruff check $(LINT_PATHS)
 	@$(RUN) ruff format --check $(LINT_PATHS)
 	@$(RUN) mypy $(SRC_DIRS)
+	@UV="$(UV)" $(RUN) python tools/audit_dependencies.py
+
+audit: setup ## Known vulnerabilities of uv.lock (pip-audit over `uv export`; AUDIT_STRICT=1 fails when offline)
+	@UV="$(UV)" $(RUN) python tools/audit_dependencies.py
 
 format: setup ## Apply ruff fixes and formatting
 	@$(RUN) ruff check --fix $(LINT_PATHS)

@@ -3,6 +3,7 @@
 - ``settings``: ``ServiceSettings`` (dev/prod, admin token, database, host/port, role)
 - ``app``: ``create_app`` (correlation id, body limits, problem+json, /healthz /readyz /metrics)
 - ``auth``: ``require_staff`` / ``Staff`` (bearer admin token)
+- ``no_body``: ``NoBody`` (write routes without a body reject one)
 - ``idempotency``: ``Idempotency-Key`` store and ``run_idempotent``
 - ``pagination``: ``Page``, ``PageParams``, ``Pagination``
 - ``migrations``: ``upgrade_head``, ``run_env``
@@ -22,6 +23,7 @@ from bookshelf_servicekit.idempotency import (
     run_idempotent,
 )
 from bookshelf_servicekit.middleware import MIB, correlation_id_of
+from bookshelf_servicekit.no_body import NoBody
 from bookshelf_servicekit.pagination import Page, PageParams, Pagination
 from bookshelf_servicekit.problems import ProblemRegistry, ProblemSpec, problem
 from bookshelf_servicekit.responses import OrjsonResponse
@@ -35,6 +37,7 @@ __all__ = [
     "IdempotencyRequest",
     "InsecureSettingsError",
     "InvalidInput",
+    "NoBody",
     "NotFound",
     "OrjsonResponse",
     "Page",

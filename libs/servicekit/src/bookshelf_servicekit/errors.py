@@ -7,10 +7,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bookshelf_servicekit.data_errors import log_rejected, nul_fields, rejected_input_reason
 from bookshelf_servicekit.middleware import correlation_id_of
 from bookshelf_servicekit.problems import ProblemRegistry, ProblemSpec, field_errors, problem, problem_type
 
@@ -79,7 +81,8 @@ def validation_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
 
 
 def install_exception_handlers(app: FastAPI, registry: ProblemRegistry) -> None:
-    """Answer validation errors, HTTP errors and every registered domain exception as problem+json."""
+    """Answer validation errors, HTTP errors, input the database refuses (422) and every registered
+    domain exception as problem+json."""
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -118,7 +121,23 @@ def install_exception_handlers(app: FastAPI, registry: ProblemRegistry) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    async def on_database_error(request: Request, exc: Exception) -> Response:
+        reason = rejected_input_reason(exc)
+        if reason is None:
+            raise exc  # not the client's input: the context middleware answers 500 and logs it
+        log_rejected(request.url.path, reason)
+        fields = nul_fields(request.query_params.multi_items(), request.path_params) or ["request"]
+        return problem(
+            422,
+            title="Invalid input",
+            type_=problem_type("validation-error"),
+            detail=f"a value of the request cannot be stored or compared: {reason}",
+            errors=[{"field": field, "message": reason} for field in fields],
+            correlation_id=correlation_id_of(request.scope),
+        )
+
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(DBAPIError, on_database_error)
     for exc_type in registry.types():
         app.add_exception_handler(exc_type, on_domain_error)

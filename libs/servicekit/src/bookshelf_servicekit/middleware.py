@@ -2,7 +2,8 @@
 
 - ``RequestContextMiddleware``: takes or creates the correlation id, binds it for the request
   (messaging context + structlog), echoes ``X-Correlation-ID`` on every response, records request
-  metrics, and turns an unhandled exception into a 500 problem+json that still carries the header.
+  metrics, and turns an unhandled exception into a 500 problem+json that still carries the header
+  (503 with ``Retry-After`` when the exception says the database or broker is unavailable).
 - ``BodyLimitMiddleware``: 413 problem+json for bodies over the limit of their path, checked on
   ``Content-Length`` first and on the streamed bytes otherwise.
 """
@@ -13,7 +14,7 @@ import time
 from collections.abc import Mapping
 
 import structlog
-from bookshelf_messaging import context
+from bookshelf_messaging import context, is_infrastructure_error
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bookshelf_servicekit.problems import CORRELATION_HEADER, problem
 
 MAX_CORRELATION_ID_LENGTH = 200
+RETRY_AFTER_S = 1  # what a 503 (database or broker unavailable) asks clients to wait
 MIB = 1024 * 1024
 DEFAULT_BODY_LIMIT = 1 * MIB
 CORRELATION_SCOPE_KEY = "bookshelf.correlation_id"
@@ -91,7 +93,10 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             except Exception as exc:
-                log.exception("unhandled error", path=scope.get("path"), method=scope.get("method"))
+                if is_infrastructure_error(exc):
+                    log.warning("dependency unavailable", path=scope.get("path"), error=repr(exc))
+                else:
+                    log.exception("unhandled error", path=scope.get("path"), method=scope.get("method"))
                 if not started:
                     response = _unhandled_response(exc, correlation_id)
                     await response(scope, receive, send_with_id)
@@ -126,6 +131,13 @@ class RequestContextMiddleware:
 def _unhandled_response(exc: Exception, correlation_id: str) -> ASGIApp:
     if isinstance(exc, HTTPException):  # e.g. a body limit hit outside FastAPI's body parsing
         return problem(exc.status_code, detail=str(exc.detail), correlation_id=correlation_id)
+    if is_infrastructure_error(exc):  # the database (or broker) is down or restarting: honest 503
+        return problem(
+            503,
+            detail="A dependency of this service (its database or broker) is unavailable; retry shortly",
+            correlation_id=correlation_id,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
     return problem(
         500,
         detail="An unexpected error occurred; the correlation id identifies it in the logs",

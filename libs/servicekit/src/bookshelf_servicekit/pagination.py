@@ -12,10 +12,12 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# A bound on offset keeps a silly value a 422: PostgreSQL's OFFSET is a bigint, and 2**63 would be a 500.
+MAX_OFFSET = 2**31 - 1
 
 
 class PageParams(BaseModel):
-    """``limit`` (1-100, default 20) and ``offset`` (>= 0) of a list request."""
+    """``limit`` (1-100, default 20) and ``offset`` (0 to 2**31 - 1) of a list request."""
 
     limit: int = DEFAULT_LIMIT
     offset: int = 0
@@ -23,7 +25,7 @@ class PageParams(BaseModel):
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-100)")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="Entries to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Entries to skip")] = 0,
 ) -> PageParams:
     """FastAPI dependency reading ``limit`` and ``offset`` from the query string."""
     return PageParams(limit=limit, offset=offset)

@@ -3,6 +3,10 @@
 Authentication: ``X-BookSupply-Timestamp`` (unix seconds, within the tolerance of now) and
 ``X-BookSupply-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`` with
 ``SUPPLIER_WEBHOOK_SECRET``, compared in constant time.
+
+Replays: a payload id (``payload_id`` or ``id``) seen before answers the first message id without a
+second effect; a payload without an id is recognised by its delivery's signature, so replaying a
+captured request inside the timestamp window changes nothing either.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from bookshelf_catalog.service_layer.commands import ReceiveSupplierPayload
 TIMESTAMP_HEADER = "X-BookSupply-Timestamp"
 SIGNATURE_HEADER = "X-BookSupply-Signature"
 CHALLENGE = 'BookSupply-HMAC-SHA256 realm="book-supply"'
+MAX_TIMESTAMP_DIGITS = 12
 
 router = APIRouter(tags=["supplier feed"])
 
@@ -41,16 +46,17 @@ def verify_signature(
     """Raise Unauthorized unless the timestamp is fresh and the signature matches the body."""
     if not timestamp or not signature:
         raise Unauthorized(f"send {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}", challenge=CHALLENGE)
-    try:
-        sent_at = int(timestamp.strip())
-    except ValueError:
-        raise Unauthorized(f"{TIMESTAMP_HEADER} must be unix seconds", challenge=CHALLENGE) from None
-    if abs(now - sent_at) > tolerance_s:
+    text = timestamp.strip()
+    # ASCII digits only and a bounded length: int() would also take "1_000" or other scripts' digits,
+    # and a 400-digit number overflows the float arithmetic below (a 500 instead of a 401).
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_TIMESTAMP_DIGITS:
+        raise Unauthorized(f"{TIMESTAMP_HEADER} must be unix seconds", challenge=CHALLENGE)
+    if abs(now - int(text)) > tolerance_s:
         raise Unauthorized(
             f"{TIMESTAMP_HEADER} is more than {tolerance_s} s away from now (replayed or clock skew)",
             challenge=CHALLENGE,
         )
-    expected = sign(secret, timestamp.strip(), body)
+    expected = sign(secret, text, body)
     if not hmac.compare_digest(signature.strip().encode(), expected.encode()):
         raise Unauthorized(f"{SIGNATURE_HEADER} does not match the body", challenge=CHALLENGE)
 
@@ -81,14 +87,18 @@ def parse_payload(body: bytes) -> dict[str, Any]:
 async def book_supply_webhook(request: Request, bus: Bus, settings: Settings) -> OrjsonResponse:
     """Accept a BookSupply payload: verify, store, queue it for the supplier feed, answer its message id."""
     body = await request.body()
+    signature = request.headers.get(SIGNATURE_HEADER)
     verify_signature(
         settings.secret("supplier_webhook_secret"),
         request.headers.get(TIMESTAMP_HEADER),
-        request.headers.get(SIGNATURE_HEADER),
+        signature,
         body,
         now=time.time(),
         tolerance_s=settings.supplier_webhook_tolerance_s,
     )
     payload = parse_payload(body)
-    message_id = await bus.handle(ReceiveSupplierPayload(payload=payload, received_at=datetime.now(UTC)))
+    command = ReceiveSupplierPayload(
+        payload=payload, received_at=datetime.now(UTC), delivery_id=(signature or "").strip()
+    )
+    message_id = await bus.handle(command)
     return OrjsonResponse({"message_id": str(message_id)}, status_code=202)

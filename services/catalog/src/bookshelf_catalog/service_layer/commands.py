@@ -39,10 +39,15 @@ class ImportBooks(Command):
 
 @dataclass(frozen=True)
 class ReceiveSupplierPayload(Command):
-    """Store a verified supplier webhook body and queue it for translation."""
+    """Store a verified supplier webhook body and queue it for translation.
+
+    ``delivery_id`` (the verified signature) names a payload that carries no id of its own, so a
+    replay of the same delivery inside the timestamp window is recognised as well.
+    """
 
     payload: Mapping[str, Any]
     received_at: datetime
+    delivery_id: str | None = None
 
 
 @dataclass(frozen=True)

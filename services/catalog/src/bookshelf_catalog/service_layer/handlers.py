@@ -17,7 +17,7 @@ from bookshelf_catalog.domain.exceptions import BookNotFound, DuplicateIsbn, Inv
 from bookshelf_catalog.domain.model import Book
 from bookshelf_catalog.service_layer import commands
 from bookshelf_catalog.service_layer.importing import record_fields
-from bookshelf_catalog.service_layer.supplier import event_type_of, payload_id_of
+from bookshelf_catalog.service_layer.supplier import delivery_payload_id, event_type_of, payload_id_of
 from bookshelf_catalog.service_layer.unit_of_work import UnitOfWork
 
 IMPORT_BATCH = 5_000
@@ -95,7 +95,7 @@ async def _store_batch(candidates: list[tuple[int, Book]], uow: UnitOfWork, resu
 
 async def receive_supplier_payload(command: commands.ReceiveSupplierPayload, uow: UnitOfWork) -> UUID:
     """Store a supplier payload and queue SupplierPayloadReceived; a repeated id answers the first message id."""
-    payload_id = payload_id_of(command.payload) or uuid4()
+    payload_id = payload_id_of(command.payload) or delivery_payload_id(command.delivery_id) or uuid4()
     event_type = event_type_of(command.payload)
     existing = await uow.supplier_payloads.store(payload_id, event_type, command.payload, command.received_at)
     if existing is not None:

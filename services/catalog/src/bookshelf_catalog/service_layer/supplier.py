@@ -48,6 +48,17 @@ def payload_id_of(payload: Mapping[str, Any]) -> uuid.UUID | None:
     return None
 
 
+def delivery_payload_id(delivery_id: str | None) -> uuid.UUID | None:
+    """A stable id for a payload without its own, from its delivery's verified signature.
+
+    The signature covers the timestamp and the body, so only a replay of the very same delivery (inside
+    the timestamp window) maps to the same id; a payload re-sent later with a new timestamp does not.
+    """
+    if not delivery_id:
+        return None
+    return uuid.uuid5(PAYLOAD_ID_NAMESPACE, f"delivery:{delivery_id}")
+
+
 def event_type_of(payload: Mapping[str, Any]) -> str:
     """The payload's ``event_type`` for storage and routing (``<missing>`` when absent)."""
     value = payload.get("event_type")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from bookshelf_servicekit import Staff
+from bookshelf_servicekit.no_body import NoBody
 from fastapi import APIRouter, Path, Query
 
 from bookshelf_observatory.entrypoints.deps import Runtime
@@ -19,6 +20,8 @@ _STAFF: dict[int | str, dict[str, Any]] = {
     **_NOT_FOUND,
 }
 EntryId = Annotated[str, Path(min_length=1, max_length=64, description="Dead-letter entry id")]
+# Kafka's legal topic names: anything else cannot name a topic, and must not reach the broker.
+TOPIC_NAME = r"^[A-Za-z0-9._-]+$"
 
 
 @router.get("/overview")
@@ -44,7 +47,9 @@ async def trace(
 @router.get("/dead-letters")
 async def dead_letters(
     runtime: Runtime,
-    topic: Annotated[str | None, Query(description="Only this .dlq topic")] = None,
+    topic: Annotated[
+        str | None, Query(max_length=249, pattern=TOPIC_NAME, description="Only this .dlq topic")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """Open dead letters, newest first."""
@@ -61,6 +66,7 @@ async def dead_letter(runtime: Runtime, entry_id: EntryId) -> dict[str, Any]:
 async def replay(
     runtime: Runtime,
     _: Staff,
+    __: NoBody,
     entry_id: EntryId,
     max_replays: Annotated[int, Query(ge=1, le=100)] = 5,
 ) -> dict[str, Any]:
@@ -69,14 +75,17 @@ async def replay(
 
 
 @router.post("/dead-letters/{entry_id}/purge", responses=_STAFF)
-async def purge(runtime: Runtime, _: Staff, entry_id: EntryId) -> dict[str, Any]:
+async def purge(runtime: Runtime, _: Staff, __: NoBody, entry_id: EntryId) -> dict[str, Any]:
     """STAFF. Close the entry without replaying it."""
     return await runtime.purge(entry_id)
 
 
 @router.post("/dead-letter-topics/{topic}/purge", responses=_STAFF)
 async def purge_topic(
-    runtime: Runtime, _: Staff, topic: Annotated[str, Path(min_length=1, max_length=249)]
+    runtime: Runtime,
+    _: Staff,
+    __: NoBody,
+    topic: Annotated[str, Path(min_length=1, max_length=249, pattern=TOPIC_NAME)],
 ) -> dict[str, Any]:
     """STAFF. Close every open entry of a topic's DLQ (any of its names: x, x.bulk or x.dlq)."""
     return await runtime.purge_topic(topic)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from bookshelf_servicekit import IdempotencyDep, OrjsonResponse, Page, Pagination
+from bookshelf_servicekit.no_body import NoBody
 from fastapi import APIRouter, Query
 
 from bookshelf_ordering.adapters import queries
@@ -67,7 +68,7 @@ async def list_orders(
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut, responses={404: _PROBLEM, 409: _PROBLEM})
-async def cancel_order(order_id: UUID, deps: Deps) -> OrjsonResponse:
+async def cancel_order(order_id: UUID, deps: Deps, _: NoBody) -> OrjsonResponse:
     """Cancel by the customer (reason "customer request"); publishes OrderCancelled.
 
     Already cancelled: 200 with no second event. SHIPPED or DELIVERED: 409.

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from bookshelf_servicekit import Page, Pagination, Staff
+from bookshelf_servicekit.no_body import NoBody
 from fastapi import APIRouter, Query
 
 from bookshelf_shipping.adapters import queries
@@ -57,7 +58,7 @@ async def list_shipments(
     response_model=ShipmentView,
     responses={**_STAFF, 409: {**_PROBLEM, "description": "the shipment is not CREATED (problem+json)"}},
 )
-async def dispatch_shipment(shipment_id: UUID, _: Staff, runtime: Runtime) -> dict[str, Any]:
+async def dispatch_shipment(shipment_id: UUID, _: Staff, __: NoBody, runtime: Runtime) -> dict[str, Any]:
     """STAFF. The shipment left the warehouse: CREATED -> DISPATCHED; 409 from any other status."""
     return await _run(runtime, DispatchShipment(shipment_id))
 
@@ -67,7 +68,7 @@ async def dispatch_shipment(shipment_id: UUID, _: Staff, runtime: Runtime) -> di
     response_model=ShipmentView,
     responses={**_STAFF, 409: {**_PROBLEM, "description": "the shipment is not DISPATCHED (problem+json)"}},
 )
-async def deliver_shipment(shipment_id: UUID, _: Staff, runtime: Runtime) -> dict[str, Any]:
+async def deliver_shipment(shipment_id: UUID, _: Staff, __: NoBody, runtime: Runtime) -> dict[str, Any]:
     """STAFF. The shipment reached its address: DISPATCHED -> DELIVERED; 409 from any other status."""
     return await _run(runtime, DeliverShipment(shipment_id))
 

@@ -23,6 +23,8 @@ class StorefrontRuntime:
 
 
 STATE_KEY = "storefront"
+# The largest amount a price can have (NUMERIC(14, 2)); a bigger filter was a 500 (numeric overflow).
+MAX_PRICE = Decimal("999999999999.99")
 
 
 def storefront_runtime(request: Request) -> StorefrontRuntime:
@@ -45,8 +47,12 @@ def storefront_filter(
     in_stock: Annotated[
         bool | None, Query(description="Only books with (true) or without (false) stock")
     ] = None,
-    min_price: Annotated[Decimal | None, Query(ge=0, description="Price amount >= this")] = None,
-    max_price: Annotated[Decimal | None, Query(ge=0, description="Price amount <= this")] = None,
+    min_price: Annotated[
+        Decimal | None, Query(ge=0, le=MAX_PRICE, description="Price amount >= this")
+    ] = None,
+    max_price: Annotated[
+        Decimal | None, Query(ge=0, le=MAX_PRICE, description="Price amount <= this")
+    ] = None,
 ) -> StorefrontFilter:
     """The filters of ``GET /storefront``; blank texts filter nothing; min_price > max_price is a 422."""
     return StorefrontFilter(
