@@ -6,12 +6,15 @@ without one service); each gets its own BOOKSHELF_HOME, broker, PostgreSQL and p
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -88,6 +91,20 @@ class RunningSystem:
         return subprocess.CompletedProcess(
             ["bookshelf", *args], result.exit_code, result.stdout, result.stderr
         )
+
+
+@contextlib.contextmanager
+def system_home(prefix: str) -> Iterator[Path]:
+    """A BOOKSHELF_HOME outside pytest's tmp_path, removed afterwards.
+
+    Not tmp_path: pytest resets its base directory to 0700 when any pytest session starts, which
+    locks the unprivileged user embedded PostgreSQL runs as (under root) out of a running system's
+    data directory, and its stop then fails."""
+    path = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def start_system(

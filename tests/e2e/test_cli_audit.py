@@ -13,17 +13,18 @@ import orjson
 import pytest
 from bookshelf_infra.testing import eventually
 
-from tests.e2e.system import ADMIN, RunningSystem, start_system
+from tests.e2e.system import ADMIN, RunningSystem, start_system, system_home
 
 SERVICES = ["catalog", "ordering", "inventory", "shipping", "fulfillment"]
 ADDRESS = {"street": "1 Main St", "city": "Springfield", "zip_code": "12345", "country": "US"}
 
 
 @pytest.fixture(scope="module")
-def audited_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
-    system = start_system(tmp_path_factory.mktemp("bookshelf-audit"), services=SERVICES)
-    yield system
-    system.stop()
+def audited_system() -> Iterator[RunningSystem]:
+    with system_home("bookshelf-audit") as home:
+        system = start_system(home, services=SERVICES)
+        yield system
+        system.stop()
 
 
 @pytest.fixture(scope="module")

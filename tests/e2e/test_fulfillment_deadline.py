@@ -9,22 +9,23 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from tests.e2e.system import RunningSystem, Shop, start_system
+from tests.e2e.system import RunningSystem, Shop, start_system, system_home
 
 INITIAL_STOCK = 10
 
 
 @pytest.fixture(scope="module")
-def no_shipping_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
-    system = start_system(
-        tmp_path_factory.mktemp("bookshelf-deadline"),
-        services=["catalog", "ordering", "inventory", "fulfillment"],
-        env={"FULFILLMENT_TIMEOUT_S": "3"},
-        # a second system starts while the session's runs: give it more than the default
-        ready_timeout=float(os.environ.get("BOOKSHELF_E2E_READY_TIMEOUT", "200")),
-    )
-    yield system
-    system.stop()
+def no_shipping_system() -> Iterator[RunningSystem]:
+    with system_home("bookshelf-deadline") as home:
+        system = start_system(
+            home,
+            services=["catalog", "ordering", "inventory", "fulfillment"],
+            env={"FULFILLMENT_TIMEOUT_S": "3"},
+            # a second system starts while the session's runs: give it more than the default
+            ready_timeout=float(os.environ.get("BOOKSHELF_E2E_READY_TIMEOUT", "200")),
+        )
+        yield system
+        system.stop()
 
 
 @pytest.fixture
