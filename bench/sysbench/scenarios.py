@@ -34,7 +34,7 @@ class Settings:
     read_rate: float = 20.0
     steady_rate: float = 100.0
     levels: tuple[float, ...] = (0.25, 0.5, 0.8)
-    ramp: tuple[float, ...] = (50, 100, 150, 200, 300, 400, 550, 750)
+    ramp: tuple[float, ...] = (10, 20, 35, 50, 75, 100, 150, 200, 300, 400, 550, 750)
     verbose: bool = True
 
 
