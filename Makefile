@@ -36,8 +36,8 @@ browser: ## Chromium for the browser test: apt-get install as root, else says ho
 				"(Debian/Ubuntu) or the package of your system; the browser test is skipped without it"; \
 		fi; }
 
-test: setup browser ## Everything CI runs: unit, integration and end-to-end tests
-	@$(PYTEST) -q --durations=25
+test: setup browser ## Everything CI runs: unit, integration, end-to-end and contract tests (not the fault suite yet)
+	@$(PYTEST) -q --durations=25 --ignore=tests/faults
 
 test-unit: setup ## Unit tests only (no I/O)
 	@$(PYTEST) -q -m unit

@@ -47,7 +47,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--slo-p99-ms", type=float, default=1000.0, help="a sustained step keeps p99 under this")
     p.add_argument("--read-rate", type=float, default=20.0, help="GET /storefront per s during latency steps")
     p.add_argument("--steady-rate", type=float, default=100.0)
-    p.add_argument("--ramp", default="10,20,35,50,75,100,150,200,300,400,550,750", help="rates tried by run 1")
+    p.add_argument(
+        "--ramp", default="10,20,35,50,75,100,150,200,300,400,550,750", help="rates tried by run 1"
+    )
     p.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"any of {','.join(SCENARIOS)} (or none)")
     p.add_argument("--burst-orders", type=int, default=1000)
     p.add_argument("--flash-orders", type=int, default=1000)

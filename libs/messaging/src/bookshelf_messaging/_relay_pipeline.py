@@ -70,7 +70,7 @@ class Pipeline:
         self.producer = producer
         self.pending: deque[tuple[BatchDelivery, datetime]] = deque()
         self.cursor = 0
-        self.failures = 0
+        self.failures = relay.delivery_failures  # consecutive, across active periods
         self.retry_pending = False
         now = time.monotonic()
         self.cursor_reset_at = now
@@ -89,8 +89,10 @@ class Pipeline:
             sweep_due = time.monotonic() - self.cursor_reset_at >= relay.poll_interval_s * SWEEP_EVERY_POLLS
             await self._settle(wait_all=not full or sweep_due or self.retry_pending)
             if self.retry_pending:
+                # Retry with a fresh producer (the relay makes one per active period): after a broker
+                # restart, librdkafka's idempotent producer could time out every message for good.
                 await self._back_off()
-                continue
+                return
             if full and not sweep_due:
                 continue
             self._reset_cursor()  # nothing in flight now: safe to re-read from the lowest id
@@ -146,6 +148,7 @@ class Pipeline:
 
     async def _back_off(self) -> None:
         self.failures += 1
+        self.relay.delivery_failures = self.failures
         self.retry_pending = False
         delay = retry_delay(self.failures)
         log.info("relay.retry_backoff", service=self.relay.service, delay_s=delay)
@@ -160,7 +163,7 @@ class Pipeline:
             log.warning("relay.drain_incomplete", service=self.relay.service, error=repr(exc))
 
     async def _idle(self) -> None:
-        self.failures = 0
+        self.failures = self.relay.delivery_failures = 0
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.relay.wake.wait(), self.relay.poll_interval_s)
 

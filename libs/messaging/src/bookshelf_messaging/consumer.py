@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,7 +26,7 @@ from bookshelf_messaging import metrics
 from bookshelf_messaging._fetch_wait import AdaptiveFetchWait
 from bookshelf_messaging._processing import AnyHandler, BatchHandler, Handler, PartitionProcessor, RetryPolicy
 from bookshelf_messaging._workers import PartitionWorkers
-from bookshelf_messaging.dlq import Failure, build_dead_letter
+from bookshelf_messaging.dlq import DeadLetterRecord, Failure, build_dead_letter, truncated
 from bookshelf_messaging.errors import InfrastructureError, PermanentError
 from bookshelf_messaging.inbox import purge_inbox
 from bookshelf_messaging.lanes import LaneController, lane_of, subscribed_topics
@@ -40,6 +40,7 @@ FETCH_TIMEOUT_MS = 100  # how long one getmany waits for data: bounds stop() and
 RETRY_AFTER_INFRA_S = 1.0
 PURGE_EVERY_S = 3600.0
 LAG_EVERY_S = 1.0
+DLQ_MAX_REQUEST_BYTES = 16 * 2**20
 
 
 class _RevokeListener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -124,7 +125,14 @@ class ConsumerRunner:
             enable_auto_commit=False,
             auto_offset_reset="earliest",  # never "latest": wrong on the embedded broker
         )
-        producer = AIOKafkaProducer(**self.kafka.aiokafka_kwargs(), acks="all", client_id=self.client_id)
+        producer = AIOKafkaProducer(
+            **self.kafka.aiokafka_kwargs(),
+            acks="all",
+            client_id=self.client_id,
+            # The DLQ writer must be able to write whatever this consumer could read (aiokafka's 1 MiB
+            # default made an oversized poison record block its partition forever).
+            max_request_size=DLQ_MAX_REQUEST_BYTES,
+        )
         consumer.subscribe(self.topics, listener=_RevokeListener(self))
         await producer.start()
         try:
@@ -204,9 +212,10 @@ class ConsumerRunner:
             raise InfrastructureError("the runner is not started; no producer for the DLQ")
         letter = build_dead_letter(record, self.group_id, failure)
         try:
-            await producer.send_and_wait(
-                letter.topic, value=letter.value, key=letter.key.encode(), headers=letter.headers
-            )
+            try:
+                await self._send_letter(producer, letter)
+            except MessageSizeTooLargeError:  # the broker's limit for the DLQ topic is lower
+                await self._send_letter(producer, truncated(letter))
         except KafkaError as exc:
             raise InfrastructureError(f"writing dead letter to {letter.topic} failed: {exc!r}") from exc
         error_type = letter_error_type(failure.error)
@@ -222,6 +231,12 @@ class ConsumerRunner:
             attempts=failure.attempts,
         )
         return letter.key
+
+    @staticmethod
+    async def _send_letter(producer: AIOKafkaProducer, letter: DeadLetterRecord) -> None:
+        await producer.send_and_wait(
+            letter.topic, value=letter.value, key=letter.key.encode(), headers=letter.headers
+        )
 
     async def _report_lag(self, consumer: AIOKafkaConsumer, workers: PartitionWorkers) -> None:
         """Lag = fetch high watermark - next offset to commit (never end offsets: EMBEDDED-INFRA.md)."""

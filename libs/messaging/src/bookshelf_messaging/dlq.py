@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -31,10 +31,12 @@ H_ATTEMPTS = "dlq.attempts"
 H_FIRST_FAILED_AT = "dlq.first_failed_at"
 H_LAST_FAILED_AT = "dlq.last_failed_at"
 H_REPLAY_COUNT = "dlq.replay_count"
+H_VALUE_TRUNCATED = "dlq.value_truncated"  # original value size, when the broker refused it whole
 
 # Kafka headers travel with every fetch of the record; keep error text bounded.
 MAX_ERROR_MESSAGE = 2_000
 MAX_STACKTRACE = 16_000
+TRUNCATED_VALUE_BYTES = 64 * 1024
 
 Headers = list[tuple[str, bytes]]
 
@@ -156,6 +158,15 @@ def build_dead_letter(record: RecordLike, group: str, failure: Failure) -> DeadL
         value=record.value,
         headers=dead_letter_headers(record, group, failure),
     )
+
+
+def truncated(letter: DeadLetterRecord) -> DeadLetterRecord:
+    """The letter with its value cut to ``TRUNCATED_VALUE_BYTES`` and ``dlq.value_truncated`` set to
+    the original size: for a record too large for the DLQ topic, a trace beats a blocked partition
+    (the whole record stays at ``dlq.original_topic``/``partition``/``offset`` until retention)."""
+    value = letter.value or b""
+    headers = [*letter.headers, (H_VALUE_TRUNCATED, str(len(value)).encode())]
+    return replace(letter, value=value[:TRUNCATED_VALUE_BYTES], headers=headers)
 
 
 def _text(headers: Sequence[tuple[str, bytes | None]], name: str) -> str:

@@ -93,6 +93,7 @@ class OutboxRelay:
         self.wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._active = False
+        self.delivery_failures = 0  # consecutive failed deliveries: the retry backoff grows with them
         self._lock_conn: asyncpg.Connection | None = None
 
     @property

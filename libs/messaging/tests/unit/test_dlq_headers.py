@@ -109,3 +109,14 @@ def test_dead_letter_parses_its_headers_and_builds_replay_headers() -> None:
     assert parsed.message_type == "BookAdded"
     assert parsed.original_headers == [("type", b"BookAdded")]
     assert parsed.replay_headers() == [("type", b"BookAdded"), (H_REPLAY_COUNT, b"1")]
+
+
+def test_a_truncated_letter_keeps_a_prefix_and_says_how_large_the_value_was() -> None:
+    from bookshelf_messaging.dlq import H_VALUE_TRUNCATED, TRUNCATED_VALUE_BYTES, truncated
+
+    letter = build_dead_letter(FakeRecord(value=b"x" * 3_000_000), "g", _failure())
+    cut = truncated(letter)
+    assert cut.value == b"x" * TRUNCATED_VALUE_BYTES
+    assert header(cut.headers, H_VALUE_TRUNCATED) == b"3000000"
+    assert (cut.topic, cut.key) == (letter.topic, letter.key)  # the same entry
+    assert header(cut.headers, "dlq.original_offset") == b"42"

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bookshelf_messaging.dlq import Failure, build_dead_letter
+from aiokafka.errors import MessageSizeTooLargeError
+from bookshelf_messaging.dlq import Failure, build_dead_letter, truncated
 
 from bookshelf_fulfillment.adapters.records import OutgoingRecord
 
@@ -40,8 +41,20 @@ def dead_letter_record(
     attempts: int,
     first_failed_at: datetime,
     now: datetime,
+    *,
+    truncate: bool = False,
 ) -> OutgoingRecord:
-    """The ``<topic>.dlq`` record of ``record`` failing with ``error`` (entry id as key)."""
+    """The ``<topic>.dlq`` record of ``record`` failing with ``error`` (entry id as key); ``truncate``
+    cuts the value (with ``dlq.value_truncated``) for a record the broker refuses whole."""
     failure = Failure(error=error, attempts=attempts, first_failed_at=first_failed_at, last_failed_at=now)
     letter = build_dead_letter(record, group, failure)
+    if truncate:
+        letter = truncated(letter)
     return OutgoingRecord(letter.topic, letter.key.encode(), letter.value or b"", letter.headers)
+
+
+def too_large(error: BaseException) -> bool:
+    """Whether sending failed because the record is too large (faust wraps aiokafka's error)."""
+    return isinstance(error, MessageSizeTooLargeError) or isinstance(
+        error.__cause__, MessageSizeTooLargeError
+    )

@@ -19,9 +19,15 @@ import faust
 import structlog
 from aiokafka.errors import KafkaError
 from bookshelf_messaging import KafkaSettings
+from bookshelf_messaging.consumer import DLQ_MAX_REQUEST_BYTES
 
 from bookshelf_fulfillment import metrics
-from bookshelf_fulfillment.adapters.dead_letters import ConsumedRecord, dead_letter_record, normalise_headers
+from bookshelf_fulfillment.adapters.dead_letters import (
+    ConsumedRecord,
+    dead_letter_record,
+    normalise_headers,
+    too_large,
+)
 from bookshelf_fulfillment.adapters.deadlines import DeadlineIndex
 from bookshelf_fulfillment.adapters.kafka import (
     SAGA_INPUTS,
@@ -62,6 +68,9 @@ def build_app(settings: FulfillmentSettings, kafka: KafkaSettings) -> faust.App:
         broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
         broker_rebalance_timeout=session_s,
         producer_acks=-1,
+        # Dead letters carry the original value: whatever the worker could read, it must be able to
+        # write (faust's 1 MB default crashed the agent on an oversized poison record).
+        producer_max_request_size=DLQ_MAX_REQUEST_BYTES,
         key_serializer="raw",
         value_serializer="raw",
         table_standby_replicas=0,  # the memory store drops standby data anyway
@@ -180,8 +189,14 @@ class SagaWorker:
             message.value,
             normalise_headers(message.headers),
         )
-        letter = dead_letter_record(record, self.settings.app_id, error, attempts, first, datetime.now(UTC))
-        await self.sender.send_all([letter])
+        group, now = self.settings.app_id, datetime.now(UTC)
+        try:
+            await self.sender.send_all([dead_letter_record(record, group, error, attempts, first, now)])
+        except Exception as exc:  # a record the broker refuses whole: a trace, not a crashed agent
+            if not too_large(exc):
+                raise
+            letter = dead_letter_record(record, group, error, attempts, first, now, truncate=True)
+            await self.sender.send_all([letter])
 
     async def check_deadlines(self) -> None:
         """Timer: emit DeadlinePassed for every due instance this worker holds."""

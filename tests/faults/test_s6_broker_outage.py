@@ -1,0 +1,93 @@
+"""Scenario 6 (last: it empties the broker): the broker stops; orders keep being accepted and wait in
+the outbox; /readyz says 503 (never another 5xx); the broker starts again with every topic
+re-created (the memory store forgets them), and everything drains without restarting a service.
+
+The embedded broker loses every record on restart, which a real Kafka cluster would not: the system
+is settled before the stop, so nothing in flight is lost to the broker itself, and the read models are
+compared with the services (not with a rebuild from the emptied topics).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from bookshelf_infra.testing import eventually
+from confluent_kafka.admin import AdminClient
+
+from tests.faults.cluster import Cluster
+from tests.faults.load import Shop
+from tests.faults.processes import LAYOUT
+from tests.faults.scenario import finish, probe_until, ready_status
+from tests.faults.settle import settle
+from tests.faults.verdict import conclude
+from tests.faults.world import outbox_backlogs
+
+DURING = 30  # orders placed while the broker is down
+
+
+def topics_now(cluster: Cluster) -> dict[str, int]:
+    metadata = AdminClient(cluster.kafka_settings.confluent_config()).list_topics(timeout=30)
+    return {name: len(topic.partitions) for name, topic in metadata.topics.items()}
+
+
+async def saga_worker_after_restart(shop: Shop, cluster: Cluster, started: float) -> bool:
+    """The saga worker either recovers or stops (faust refuses a changelog that lost its records:
+    ConsistencyError); a stopped one is started again, as `bookshelf run` would. True if it stopped."""
+    proc = cluster.procs["fulfillment"]
+
+    async def decided() -> bool:
+        if not proc.running():
+            return True
+        recovered = await ready_status(shop.client, proc.url) == 200
+        return recovered and time.monotonic() - started > 15  # past the group's rejoin
+
+    await eventually(decided, timeout=120, interval=0.5, message="saga worker neither ready nor stopped")
+    if proc.running():
+        return False
+    await asyncio.to_thread(cluster.start_proc, "fulfillment")
+    return True
+
+
+@pytest.mark.timeout(900)
+async def test_broker_outage_orders_wait_in_the_outbox(shop: Shop, cluster: Cluster) -> None:
+    errors_before = len(shop.ledger.server_errors)
+    assert not await settle(shop), "not settled before the outage"
+    await shop.fulfil(list(shop.ledger.orders.values()), seed=6, share=1.0)  # no saga left waiting
+    assert not await settle(shop), "not settled before the outage"
+    before = set(shop.ledger.orders)
+    pids = {name: cluster.procs[name].pid for name in LAYOUT}
+    await asyncio.to_thread(cluster.stop_broker)
+    try:
+        await shop.drive("s6", DURING, seed=6)
+        backlog = (await outbox_backlogs(shop))["ordering"]
+        readyz = await probe_until(shop, [n for n in LAYOUT if n != "fulfillment"], 503, within=60)
+    finally:
+        cluster.start_broker()  # on the main thread: the broker dies with the thread that starts it
+    shop.ledger.dlq_expected.clear()  # the dead letters of scenario 4 went with the memory store
+    started = time.monotonic()
+    planned = {name: partitions for name, partitions, _ in cluster.topics}
+    recreated = await asyncio.to_thread(topics_now, cluster)
+    saga_restarted = await saga_worker_after_restart(shop, cluster, started)
+    forgotten = before if saga_restarted else set()
+    outcome = await finish(
+        shop, "6 broker outage", "s6", 1, errors_before=errors_before, rebuild=False, forgotten=forgotten
+    )
+    restarted = [
+        n
+        for n, pid in pids.items()
+        if n != "fulfillment" and (not cluster.procs[n].running() or cluster.procs[n].pid != pid)
+    ]
+    outcome.facts |= {
+        "outbox_backlog_during_outage": backlog,
+        "restarted": len(restarted),
+        "saga_worker_restarted": int(saga_restarted),
+        "sagas_forgotten": len(forgotten),
+    }
+    conclude(cluster, outcome)
+    assert backlog >= DURING, f"orders did not wait in the outbox: backlog {backlog}"
+    dishonest = {n: s for n, seen in readyz.items() for s in seen if s is not None and s >= 500 and s != 503}
+    assert not dishonest, f"/readyz answered other 5xx than 503 while the broker was down: {dishonest}"
+    assert {n: recreated.get(n) for n in planned} == planned, "topics not re-created as they were"
+    assert not restarted, f"processes restarted instead of recovering: {restarted}"
