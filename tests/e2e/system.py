@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,9 @@ from typing import Any, TypeVar
 import httpx
 from bookshelf_cli.services import ServiceSpec, installed_services
 from bookshelf_infra.testing import eventually, free_port
+
+from tests import processes
+from tests.processes import run_cli
 
 ADMIN = {"Authorization": "Bearer dev-admin-token"}
 T = TypeVar("T")
@@ -64,15 +66,7 @@ class RunningSystem:
 
     def cli(self, *args: str, timeout: float = 180.0) -> subprocess.CompletedProcess[str]:
         """Run `bookshelf ARGS...` against this system, as an operator would (stdin is not a terminal)."""
-        return subprocess.run(
-            [sys.executable, "-m", "bookshelf_cli.main", *args],
-            env=self.cli_env() | {"COLUMNS": "200"},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return run_cli(self.cli_env(), *args, timeout=timeout)
 
     def cli_in_process(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`bookshelf ARGS...` in this process (typer's CliRunner, this system's environment): the same
@@ -152,21 +146,17 @@ def start_system(
 
 
 def wait_ready(system: RunningSystem, service: str, timeout: float = 120.0) -> None:
-    """Poll a service's /readyz until 200 (a deadline, not a sleep: this is a subprocess we wait on)."""
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        if system.process.poll() is not None:
-            run_out = (system.home / "run.out").read_text(errors="replace")[-4000:]
-            raise AssertionError(f"bookshelf run exited with {system.process.returncode}\n{run_out}")
-        try:
-            last = httpx.get(f"{system.url(service)}/readyz", timeout=1.0)
-            if last.status_code == 200:
-                return
-        except httpx.HTTPError as exc:
-            last = exc
-        time.sleep(0.2)
-    raise AssertionError(f"{service} not ready after {timeout}s: {last}\n{system.log(service)}")
+    """Poll a service's /readyz until 200; fails at once if `bookshelf run` exits."""
+
+    def exited() -> str | None:
+        if system.process.poll() is None:
+            return None
+        run_out = (system.home / "run.out").read_text(errors="replace")[-4000:]
+        return f"bookshelf run exited with {system.process.returncode}\n{run_out}"
+
+    processes.wait_ready(
+        system.url(service), name=service, exited=exited, log=lambda: system.log(service), timeout=timeout
+    )
 
 
 class Shop:

@@ -6,26 +6,27 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 from bookshelf_infra.pgadmin import PostgresAdmin
 from bookshelf_infra.testing import free_port, unique_name
 
+from tests import processes
+
 
 def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 180.0) -> None:
-    """Poll /readyz of a process we started (a deadline, not a sleep)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"bookshelf observatory exited {process.returncode}\n{log.read_text()}"
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"bookshelf observatory not ready at {url}\n{log.read_text()[-3000:]}")
+    processes.wait_ready(
+        url,
+        name="bookshelf observatory",
+        exited=lambda: (
+            None
+            if process.poll() is None
+            else f"bookshelf observatory exited {process.returncode}\n{log.read_text()}"
+        ),
+        log=lambda: log.read_text()[-3000:],
+        timeout=timeout,
+    )
 
 
 def test_observatory_command_serves_the_dashboard_until_ctrl_c(

@@ -14,7 +14,6 @@ import asyncio
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,6 +29,7 @@ from bookshelf_messaging.settings import KafkaSettings
 from confluent_kafka.admin import AdminClient
 
 from tests.faults.processes import API_PROCESS, LAYOUT, Proc, spec_of
+from tests.processes import run_cli
 
 # PostgreSQL notices a vanished client during a statement (e.g. a relay SIGKILLed while its
 # "mark published" UPDATE waits for a row lock) within this interval, and rolls the statement back.
@@ -181,15 +181,7 @@ class Cluster:
 
     def cli(self, *args: str, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:
         """Run `bookshelf ARGS...` against this system, as an operator would."""
-        return subprocess.run(
-            [sys.executable, "-m", "bookshelf_cli.main", *args],
-            env=self.base_env() | {"COLUMNS": "200"},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return run_cli(self.base_env(), *args, timeout=timeout)
 
     async def _execute(self, statement: str) -> None:
         conn = await asyncpg.connect(self.pg.dsn("postgres"))

@@ -11,13 +11,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from bookshelf_cli.services import SERVICES, ServiceSpec
 from bookshelf_infra.kafka import _die_with_parent_hook
+
+from tests import processes
 
 # name -> (service, role); role None: the saga worker.
 LAYOUT: dict[str, tuple[str, str | None]] = {
@@ -118,19 +118,13 @@ class Proc:
 
     def wait_ready(self, timeout: float = 180.0) -> None:
         """Poll /readyz until 200 (a deadline; fails at once when the process exits)."""
-        deadline = time.monotonic() + timeout
-        last: object = None
-        while time.monotonic() < deadline:
-            if not self.running():
-                raise AssertionError(f"{self.name} exited\n{self.log_tail()}")
-            try:
-                last = httpx.get(f"{self.url}/readyz", timeout=2.0)
-                if last.status_code == 200:
-                    return
-            except httpx.HTTPError as exc:
-                last = exc
-            time.sleep(0.2)  # polling interval of a subprocess we wait on
-        raise AssertionError(f"{self.name} not ready after {timeout}s: {last}\n{self.log_tail()}")
+        processes.wait_ready(
+            self.url,
+            name=self.name,
+            exited=lambda: None if self.running() else f"{self.name} exited\n{self.log_tail()}",
+            log=self.log_tail,
+            timeout=timeout,
+        )
 
     def log_tail(self, chars: int = 3000) -> str:
         if not self.log_path.exists():
