@@ -16,18 +16,14 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.deploy.deploy_support import (
-    COMPOSE_FILE,
-    COMPOSE_OVERRIDES,
-    DEPLOYABLES,
-    ROOT,
+from tests.deploy.compose_support import (
     MissingVariable,
     compose_variants,
     interpolate,
     interpolated_variables,
     is_one_shot,
-    load_yaml,
 )
+from tests.deploy.deploy_support import COMPOSE_FILE, COMPOSE_OVERRIDES, DEPLOYABLES, ROOT, load_yaml
 
 pytestmark = pytest.mark.unit
 
@@ -194,6 +190,14 @@ def test_topics_come_from_the_contracts_through_ensure_topics() -> None:
     kafka = services("base")["kafka"]["environment"]
     assert kafka["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
     assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
+
+
+def test_kafka_is_the_official_image_and_kafka_ui_watches_it() -> None:
+    kafka, ui = services("base")["kafka"], services("base")["kafka-ui"]
+    assert kafka["image"].startswith("apache/kafka:"), "the Apache Kafka project's own image"
+    assert "ZOOKEEPER" not in " ".join(kafka["environment"]).upper()
+    assert ui["environment"]["KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS"] == "kafka:19092"
+    assert ui["depends_on"]["kafka"]["condition"] == "service_healthy"
 
 
 def test_topic_plan_has_bulk_lanes_and_compacted_dlqs_with_six_partitions() -> None:

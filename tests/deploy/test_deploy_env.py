@@ -8,18 +8,17 @@ from functools import cache
 
 import pytest
 
+from tests.deploy.compose_support import compose_variants, interpolated_variables
 from tests.deploy.deploy_support import (
     COMPOSE_FILE,
     COMPOSE_OVERRIDES,
     DEPLOYABLES,
     K8S,
-    compose_variants,
     env_example_variables,
-    interpolated_variables,
-    kustomize_build,
     load_yaml,
     service_variables,
 )
+from tests.deploy.kustomize_support import kustomize_build
 
 pytestmark = pytest.mark.unit
 

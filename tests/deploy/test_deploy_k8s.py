@@ -10,10 +10,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from tests.deploy.deploy_support import (
-    DEPLOYABLES,
-    K8S,
-    ROOT,
+from tests.deploy.deploy_support import DEPLOYABLES, K8S, ROOT, load_yaml_documents
+from tests.deploy.kustomize_support import (
     containers,
     fallback_build,
     kustomize_build,
@@ -81,7 +79,7 @@ def test_schema_validation_catches_mistakes() -> None:
 @pytest.mark.skipif(kustomize_tool() is None, reason="neither kubectl nor kustomize is installed")
 @pytest.mark.parametrize("name", KUSTOMIZATIONS)
 def test_the_fallback_builder_agrees_with_kustomize(name: str) -> None:
-    """Where kubectl is missing, the tests build with deploy_support.fallback_build: same output."""
+    """Where kubectl is missing, the tests build with kustomize_support.fallback_build: same output."""
     real = {key(d): d for d in built(name)}
     fallback = {key(d): d for d in fallback_build(KUSTOMIZATIONS[name])}
     assert sorted(fallback) == sorted(real)
@@ -257,8 +255,6 @@ def test_strimzi_topics_are_the_topic_plan() -> None:
     """Platform topics come from the contracts (deploy/k8s/generate.py), with compacted DLQs."""
     from bookshelf_messaging.admin import topic_plan
 
-    from tests.deploy.deploy_support import load_yaml_documents
-
     documents = load_yaml_documents((K8S / "platform" / "strimzi" / "topics.yaml").read_text())
     topics = {d["spec"]["topicName"]: d["spec"] for d in documents}
     assert sorted(topics) == sorted(name for name, _, _ in topic_plan())
@@ -267,7 +263,6 @@ def test_strimzi_topics_are_the_topic_plan() -> None:
         assert (topics[name]["config"].get("cleanup.policy") == "compact") == compacted
 
 
-@pytest.mark.skipif(kustomize_tool() is None, reason="neither kubectl nor kustomize is installed")
 @pytest.mark.parametrize("platform", ["strimzi", "cloudnative-pg"])
 def test_platform_examples_build(platform: str) -> None:
     documents = kustomize_build(K8S / "platform" / platform)

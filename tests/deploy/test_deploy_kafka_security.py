@@ -11,7 +11,9 @@ import certifi
 import pytest
 from bookshelf_messaging.settings import KafkaSettings
 
-from tests.deploy.deploy_support import K8S, compose_variants, interpolate, kustomize_build
+from tests.deploy.compose_support import compose_variants, interpolate
+from tests.deploy.deploy_support import K8S
+from tests.deploy.kustomize_support import kustomize_build
 
 pytestmark = pytest.mark.unit
 

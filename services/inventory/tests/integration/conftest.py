@@ -65,6 +65,8 @@ class Feed:
     kafka: KafkaSettings
     topics: tuple[str, ...]
     records: list[tuple[str, Envelope | None, dict[str, str]]] = field(default_factory=list)
+    # message id -> (topic, record key) of every published event, to check the keying of each topic.
+    placement: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -88,6 +90,9 @@ class Feed:
                         headers = {k: (v or b"").decode() for k, v in record.headers}
                         envelope = None if record.topic.endswith(".dlq") else Envelope.from_json(record.value)
                         self.records.append((record.topic, envelope, headers))
+                        if envelope is not None:
+                            key = record.key.decode() if record.key is not None else None
+                            self.placement[str(envelope.message_id)] = (record.topic, key)
         finally:
             await consumer.stop()
 
@@ -101,6 +106,16 @@ class Feed:
         """Data of published events of this type whose fields equal ``fields`` (compared as strings)."""
         return [
             e.data
+            for _, e, _ in self.records
+            if e is not None
+            and e.type == type_name
+            and all(str(e.data.get(k)) == str(v) for k, v in fields.items())
+        ]
+
+    def placements(self, type_name: str, **fields: Any) -> list[tuple[str, str | None]]:
+        """(topic, key) of each published event of this type whose fields equal ``fields``."""
+        return [
+            self.placement[str(e.message_id)]
             for _, e, _ in self.records
             if e is not None
             and e.type == type_name

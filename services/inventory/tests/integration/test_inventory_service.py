@@ -12,6 +12,8 @@ from typing import Any
 
 from bookshelf_contracts import (
     INVENTORY_COMMANDS,
+    INVENTORY_RESERVATIONS,
+    INVENTORY_STOCK,
     BookAdded,
     BookDetailsUpdated,
     CommitStock,
@@ -118,6 +120,11 @@ async def test_restock_api_publishes_restocked_and_level(inventory_running: Any)
     await eventually(
         lambda: svc.feed.events("InventoryLevelChanged", book_id=book_id, version=2), timeout=WAIT
     )
+    # inventory.stock is keyed by book_id: one book's changes stay in order on one partition.
+    assert svc.feed.placements("StockRestocked", book_id=book_id) == [(INVENTORY_STOCK, str(book_id))]
+    assert set(svc.feed.placements("InventoryLevelChanged", book_id=book_id)) == {
+        (INVENTORY_STOCK, str(book_id))
+    }
 
 
 async def test_restock_with_an_idempotency_key_happens_once(inventory_running: Any) -> None:
@@ -163,6 +170,11 @@ async def test_reserve_command_publishes_reserved_and_levels(inventory_running: 
         {"book_id": str(b), "quantity": 8},
     ]
     await eventually(lambda: svc.feed.events("InventoryLevelChanged", book_id=b, available=2), timeout=WAIT)
+    # inventory.reservations is keyed by order_id (the saga's co-partitioning), inventory.stock by book_id.
+    assert svc.feed.placements("StockReserved", order_id=order_id) == [
+        (INVENTORY_RESERVATIONS, str(order_id))
+    ]
+    assert set(svc.feed.placements("InventoryLevelChanged", book_id=b)) == {(INVENTORY_STOCK, str(b))}
     reservation = (await svc.client.get(f"/reservations/{order_id}")).json()
     assert reservation["status"] == "RESERVED"
     assert len(reservation["lines"]) == 2
@@ -258,6 +270,9 @@ async def test_invalid_command_lands_in_the_dlq_with_the_reason(inventory_runnin
         lambda: svc.dead_letters(INVENTORY_COMMANDS, envelope.message_id), timeout=WAIT
     )
     assert "lines" in letters[0]["dlq.error_message"]
+    assert letters[0]["dlq.error_type"].endswith("MessageValidationError")
+    assert letters[0]["dlq.original_topic"] == svc.topic(INVENTORY_COMMANDS)
+    assert letters[0]["dlq.attempts"] == "1"  # invalid input is not retried
     assert svc.feed.events("StockReserved", order_id=order_id) == []
 
 

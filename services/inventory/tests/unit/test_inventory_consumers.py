@@ -6,11 +6,15 @@ import uuid
 from typing import Any
 
 import pytest
+from bookshelf_contracts import SUPPLIER_BOOK_SUPPLY
+from bookshelf_inventory.config import InventorySettings
 from bookshelf_inventory.domain.exceptions import CannotCommit
 from bookshelf_inventory.domain.supplier import InvalidSupplierPayload
-from bookshelf_inventory.entrypoints.consumers import consumer_handler
+from bookshelf_inventory.entrypoints.consumers import build_consumers, consumer_handler
 from bookshelf_inventory.service_layer.handlers import UnknownIsbn
-from bookshelf_messaging import Outbox, PermanentError
+from bookshelf_messaging import KafkaSettings, Outbox, PermanentError, dlq_topic_for
+from bookshelf_messaging.admin import topic_plan
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 
 def _raising(error: Exception) -> Any:
@@ -36,3 +40,13 @@ async def test_an_unknown_book_is_left_to_the_retries() -> None:
     handle = consumer_handler(_raising(UnknownIsbn("9780306406157")), Outbox("inventory"))
     with pytest.raises(UnknownIsbn):
         await handle(None, None, None)  # type: ignore[arg-type]
+
+
+def test_the_supplier_feed_dead_letters_into_supplier_book_supply_dlq() -> None:
+    """The integration tests use twin topics; in production the ACL consumer reads the real feed."""
+    runners = build_consumers(InventorySettings(), KafkaSettings(), async_sessionmaker(), Outbox("inventory"))
+    supplier = next(r for r in runners if r.group_id == "inventory.supplier-feed")
+    assert supplier.topics == [SUPPLIER_BOOK_SUPPLY]
+    assert dlq_topic_for(SUPPLIER_BOOK_SUPPLY) == "supplier.book-supply.dlq"
+    # The topic job creates it, compacted, like every DLQ.
+    assert ("supplier.book-supply.dlq", 6, True) in topic_plan()

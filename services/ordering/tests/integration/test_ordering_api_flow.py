@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from bookshelf_infra.testing import eventually, unique_name
 
 EMAIL = "ada@example.com"
@@ -92,6 +93,18 @@ async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body
     order_id = first.json()["order_id"]
     await eventually(lambda: ordering.events(order_id, "OrderPlaced"), timeout=20)
     assert len(ordering.events(order_id, "OrderPlaced")) == 1
+    # The key and its answer live in ordering's own database (they survive a restart or another replica).
+    async with ordering.session() as session:
+        stored = (
+            await session.execute(
+                sa.text(
+                    "SELECT method, path, status_code, response_body FROM idempotency_keys WHERE key = :k"
+                ),
+                {"k": key["Idempotency-Key"]},
+            )
+        ).one()
+    assert (stored.method, stored.path, stored.status_code) == ("POST", "/orders", 201)
+    assert stored.response_body["order_id"] == order_id
 
 
 async def test_list_orders_filters_and_paginates(ordering: Any) -> None:

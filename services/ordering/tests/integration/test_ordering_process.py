@@ -57,4 +57,6 @@ async def test_the_process_migrates_serves_and_is_ready(ordering_process: str) -
         listed = await client.get("/orders")
         assert listed.status_code == 200
         assert listed.json()["total"] == 0  # the tables exist: the process migrated its database
-        assert "/orders/{order_id}/cancel" in (await client.get("/openapi.json")).json()["paths"]
+        assert (await client.get("/docs")).status_code == 200
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        assert {"/orders", "/orders/{order_id}", "/orders/{order_id}/cancel"} <= set(paths)

@@ -37,6 +37,17 @@ async def test_get_shipment_shows_every_field(shipping_it: ShippingIT) -> None:
     assert body["history"][0]["at"].endswith("Z")
 
 
+async def test_the_api_docs_list_every_route(shipping_it: ShippingIT) -> None:
+    assert (await shipping_it.http.get("/docs")).status_code == 200
+    paths = (await shipping_it.http.get("/openapi.json")).json()["paths"]
+    assert {
+        "/shipments",
+        "/shipments/{shipment_id}",
+        "/shipments/{shipment_id}/dispatch",
+        "/shipments/{shipment_id}/deliver",
+    } <= set(paths)
+
+
 async def test_an_unknown_shipment_is_404_problem(shipping_it: ShippingIT) -> None:
     missing = uuid.uuid4()
     answer = await shipping_it.http.get(f"/shipments/{missing}")

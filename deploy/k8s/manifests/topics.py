@@ -1,0 +1,102 @@
+"""Topics from the contracts: the Job that creates them on any Kafka, and Strimzi KafkaTopics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deploy.k8s.manifests.model import PART_OF, secret_env
+from deploy.k8s.manifests.pods import (
+    ENV_FROM,
+    KAFKA_TLS_MOUNT,
+    container_security,
+    image,
+    kafka_tls_volume,
+    labels,
+    pod_security,
+)
+
+
+def topics_job() -> dict[str, Any]:
+    """Create every topic with its partitions (compacted DLQs) from the contracts: one source of truth."""
+    job_labels = labels("kafka-topics", "topics")
+    code = (
+        "from bookshelf_messaging.admin import ensure_topics_sync; "
+        "from bookshelf_messaging.settings import KafkaSettings; "
+        "created = ensure_topics_sync(KafkaSettings()); "
+        "print(f'created {len(created)} topics', *created)"
+    )
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": "kafka-topics",
+            "labels": job_labels,
+            "annotations": {
+                "argocd.argoproj.io/hook": "PreSync",
+                "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
+            },
+        },
+        "spec": {
+            "backoffLimit": 6,
+            "activeDeadlineSeconds": 600,
+            "ttlSecondsAfterFinished": 3600,
+            "template": {
+                "metadata": {"labels": job_labels},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    "securityContext": pod_security(),
+                    "containers": [
+                        {
+                            "name": "topics",
+                            "image": image("catalog"),
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["python", "-c", code],
+                            "envFrom": ENV_FROM,
+                            "env": [
+                                secret_env(
+                                    "KAFKA_SASL_PASSWORD", "bookshelf-kafka", "password", optional=True
+                                )
+                            ],
+                            "resources": {
+                                "requests": {"cpu": "50m", "memory": "128Mi"},
+                                "limits": {"memory": "256Mi"},
+                            },
+                            "securityContext": container_security(),
+                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, KAFKA_TLS_MOUNT],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+                        kafka_tls_volume(),
+                    ],
+                },
+            },
+        },
+    }
+
+
+def strimzi_topics() -> list[dict[str, Any]]:
+    """A KafkaTopic per topic of ``bookshelf_messaging.admin.topic_plan()``: the contracts' topic list."""
+    from bookshelf_messaging.admin import topic_plan
+
+    documents = []
+    for name, partitions, compacted in topic_plan():
+        config: dict[str, Any] = {"min.insync.replicas": 2}
+        if compacted:
+            config["cleanup.policy"] = "compact"
+        documents.append(
+            {
+                "apiVersion": "kafka.strimzi.io/v1beta2",
+                "kind": "KafkaTopic",
+                "metadata": {
+                    # A DNS-label-like resource name; spec.topicName carries the real topic name.
+                    "name": name.replace(".", "-"),
+                    "namespace": "kafka",
+                    "labels": {"strimzi.io/cluster": "bookshelf", "app.kubernetes.io/part-of": PART_OF},
+                },
+                "spec": {"topicName": name, "partitions": partitions, "replicas": 3, "config": config},
+            }
+        )
+    return documents
