@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from pydantic import Field
 
 from bookshelf_contracts.base import Command, Event
-from bookshelf_contracts.values import Address, AggregateVersion, Reason, StockLine, TrackingNumber
+from bookshelf_contracts.values import (
+    AggregateVersion,
+    DeliveryAddress,
+    Reason,
+    StockLine,
+    TrackingNumber,
+)
 
 # --- shipping.commands -----------------------------------------------------------------------------
 
 
 class CreateShipment(Command):
-    """Create the (single) shipment of an order to ``address``."""
+    """Create the (single) shipment of an order to ``address``.
+
+    VERSION 2: ``address`` is a ``DeliveryAddress``, so a blank street is valid on the wire and
+    shipping answers it with ShipmentFailed. Version 1 carried the order's ``Address``, which rejects a
+    blank street (see ``upcasters.CreateShipmentV1`` and docs/adr/0007); ``parse_message`` upcasts it.
+    """
+
+    VERSION: ClassVar[int] = 2
 
     order_id: UUID
-    address: Address
+    address: DeliveryAddress
     lines: Annotated[list[StockLine], Field(min_length=1)]
 
 

@@ -6,12 +6,14 @@ Each old shape is kept as a model (never registered for parsing, only exported a
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from bookshelf_contracts.base import Event, Message
+from pydantic import Field
+
+from bookshelf_contracts.base import Command, Event, Message
 from bookshelf_contracts.upcasting import Data, upcaster
-from bookshelf_contracts.values import AggregateVersion, Currency
+from bookshelf_contracts.values import Address, AggregateVersion, Currency, StockLine
 
 
 class BookPriceUpdatedV1(Event):
@@ -39,5 +41,26 @@ def book_price_updated_v1_to_v2(data: Data) -> Data:
     }
 
 
+class CreateShipmentV1(Command):
+    """CreateShipment v1 (superseded): the order's ``Address``, which rejects a blank street."""
+
+    TYPE: ClassVar[str] = "CreateShipment"
+    VERSION: ClassVar[int] = 1
+
+    order_id: UUID
+    address: Address
+    lines: Annotated[list[StockLine], Field(min_length=1)]
+
+
+@upcaster("CreateShipment", from_version=1)
+def create_shipment_v1_to_v2(data: Data) -> Data:
+    """v1 -> v2: the same fields; v2's ``DeliveryAddress`` only accepts more, so the data passes as is.
+
+    Deliberately not validated against ``CreateShipmentV1``: a v1 command with a blank street (from a
+    producer not yet upgraded) must reach shipping's deliverability rule too, not die on the v1 rule.
+    """
+    return data
+
+
 # Superseded shapes, exported as schemas next to the current ones.
-LEGACY_CONTRACTS: tuple[type[Message], ...] = (BookPriceUpdatedV1,)
+LEGACY_CONTRACTS: tuple[type[Message], ...] = (BookPriceUpdatedV1, CreateShipmentV1)

@@ -142,6 +142,41 @@ class Address(BaseModel):
     _drop_blank = model_validator(mode="before")(_drop_blank_strings)
 
 
+class DeliveryAddress(BaseModel):
+    """Where a shipment goes: an ``Address`` whose street may be blank, for shipping's rule to judge.
+
+    CreateShipment v2 carries it so a blank street reaches shipping's deliverability rule (answered
+    with ShipmentFailed) instead of failing validation (a dead letter); see
+    docs/adr/0007-create-shipment-v2-delivery-address.md. Every other field keeps the ``Address``
+    rules; a blank street is stripped to ``""`` but still required as a key. An ``Address`` instance
+    is accepted too (its fields are validated again), which is how the saga builds the command.
+    """
+
+    model_config = CONTRACT_CONFIG
+
+    street: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    state: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
+    zip_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    country: Annotated[str, BeforeValidator(_strip_upper), StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
+        default="US", description="ISO 3166-1 alpha-2, upper case"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_address_keeping_the_street(cls, data: Any) -> Any:
+        # As Address: whitespace-only values count as missing, except the street, which is kept
+        # (blank) for shipping to refuse by rule.
+        if isinstance(data, Address):
+            data = data.model_dump()
+        if not isinstance(data, dict):
+            return data
+        kept = _drop_blank_strings(data)
+        if "street" in data:
+            kept["street"] = data["street"]
+        return kept
+
+
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 
 

@@ -4,6 +4,7 @@ import pytest
 from bookshelf_contracts import (
     CONTRACTS,
     BookPriceUpdated,
+    CreateShipment,
     Envelope,
     Message,
     MessageValidationError,
@@ -14,7 +15,7 @@ from bookshelf_contracts import (
     parse_data,
     parse_message,
 )
-from bookshelf_contracts.upcasters import BookPriceUpdatedV1
+from bookshelf_contracts.upcasters import BookPriceUpdatedV1, CreateShipmentV1
 from bookshelf_contracts.upcasting import UPCASTERS, Upcasters
 
 
@@ -134,6 +135,50 @@ def test_the_v1_shape_is_documented_as_a_model() -> None:
 def test_current_v2_data_is_read_as_is(samples: dict[str, Message]) -> None:
     data = samples["BookPriceUpdated"].model_dump(mode="json")
     assert parse_data("BookPriceUpdated", 2, data) == samples["BookPriceUpdated"]
+
+
+# CreateShipment v1 (order's Address) -> v2 (DeliveryAddress: a blank street is shipping's to refuse)
+CREATE_V1 = {
+    "order_id": "0b8f3c1e-2222-4c2a-9a53-0c6f1a1e0002",
+    "address": {"street": "1 Main St", "city": "Springfield", "zip_code": "12345", "country": "US"},
+    "lines": [{"book_id": "0b8f3c1e-1111-4c2a-9a53-0c6f1a1e0001", "quantity": 2}],
+}
+
+
+def test_create_shipment_v1_is_upcast_to_v2_unchanged() -> None:
+    message = parse_message(_envelope("CreateShipment", 1, dict(CREATE_V1)))
+    assert isinstance(message, CreateShipment)
+    assert CreateShipment.VERSION == 2
+    assert message.model_dump(mode="json") == CREATE_V1 | {"address": CREATE_V1["address"] | {"state": ""}}
+
+
+def test_a_v1_create_shipment_with_a_blank_street_reaches_the_reader() -> None:
+    # v1 data from a producer not yet upgraded is not held to the v1 rule the upcast removes.
+    data = CREATE_V1 | {"address": CREATE_V1["address"] | {"street": "   "}}
+    message = parse_data("CreateShipment", 1, data)
+    assert isinstance(message, CreateShipment)
+    assert message.address.street == ""
+
+
+def test_a_v2_create_shipment_with_a_blank_street_is_valid(samples: dict[str, Message]) -> None:
+    data = samples["CreateShipment"].model_dump(mode="json")
+    data["address"]["street"] = " "
+    message = parse_data("CreateShipment", 2, data)
+    assert isinstance(message, CreateShipment)
+    assert message.address.street == ""
+
+
+def test_bad_create_shipment_data_still_names_the_field(samples: dict[str, Message]) -> None:
+    data = samples["CreateShipment"].model_dump(mode="json")
+    data["address"]["country"] = "USA"
+    with pytest.raises(MessageValidationError, match=r"invalid CreateShipment v1: address\.country: String"):
+        parse_data("CreateShipment", 1, data)
+
+
+def test_the_create_shipment_v1_shape_is_documented_as_a_model() -> None:
+    assert (CreateShipmentV1.TYPE, CreateShipmentV1.VERSION) == ("CreateShipment", 1)
+    assert set(CreateShipmentV1.model_fields) == set(CreateShipment.model_fields)
+    assert UPCASTERS.has("CreateShipment", 1)
 
 
 def test_upcasters_chain_v1_to_v3() -> None:

@@ -26,6 +26,7 @@ def test_one_schema_per_contract_version_plus_envelope() -> None:
     names = set(render_schemas())
     assert {f"{cls.TYPE}.v{cls.VERSION}.json" for cls in CONTRACTS} <= names
     assert {"envelope.json", "BookPriceUpdated.v1.json", "BookPriceUpdated.v2.json"} <= names
+    assert {"CreateShipment.v1.json", "CreateShipment.v2.json"} <= names
 
 
 def test_money_is_a_string_in_the_serialization_schema() -> None:

@@ -95,22 +95,52 @@ async def test_a_duplicate_delivery_has_no_second_effect(shipping_it: ShippingIT
     assert len(await shipments_of(shipping_it, order_id)) == 1
 
 
+def with_address(order_id: UUID, **changes: str) -> bytes:
+    """The wire bytes of a CreateShipment for ``order_id`` whose address fields are replaced as is."""
+    valid = Envelope.wrap(create_cmd(order_id), producer="fulfillment", correlation_id=str(uuid.uuid4()))
+    data = {**valid.data, "address": {**valid.data["address"], **changes}}
+    return orjson.dumps({**orjson.loads(valid.to_json()), "data": data})
+
+
 async def test_an_invalid_command_lands_in_the_dlq_with_the_reason(shipping_it: ShippingIT) -> None:
     order_id = uuid.uuid4()
-    valid = Envelope.wrap(create_cmd(order_id), producer="fulfillment", correlation_id=str(uuid.uuid4()))
-    data = {**valid.data, "address": {**valid.data["address"], "street": "   "}}
-    value = orjson.dumps({**orjson.loads(valid.to_json()), "data": data})
+    value = with_address(order_id, country="USA")
     await shipping_it.send_raw(value, key=str(order_id).encode())
     (letter,) = await shipping_it.dead_letters.wait_for(lambda r: r.value == value)
     assert "MessageValidationError" in header(letter, "dlq.error_type")
     message = header(letter, "dlq.error_message")
-    assert "invalid CreateShipment v1" in message
-    assert "address.street" in message
+    assert "invalid CreateShipment v2" in message
+    assert "address.country" in message
     assert header(letter, "dlq.original_topic") == "shipping.commands"
     assert header(letter, "dlq.attempts") == "1"
     # The consumer moved on: a later command of the same order is handled.
     await shipping_it.send(create_cmd(order_id))
     await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id))
+
+
+async def test_a_blank_street_fails_by_rule_and_is_not_dead_lettered(shipping_it: ShippingIT) -> None:
+    # CreateShipment v2 lets a blank street through validation, so the saga hears ShipmentFailed at
+    # once (and compensates) instead of waiting for its deadline while the command sits in the DLQ.
+    order_id = uuid.uuid4()
+    value = with_address(order_id, street="   ")
+    await shipping_it.send_raw(value, key=str(order_id).encode())
+    (record,) = await shipping_it.shipments.wait_for(event("ShipmentFailed", order_id))
+    assert record.key == str(order_id).encode()
+    assert envelope_of(record)["data"] == {
+        "order_id": str(order_id),
+        "reason": "street is blank (got ''); a shipment needs a street",
+    }
+    count = await scalar(shipping_it, "SELECT count(*) FROM shipments WHERE order_id = :o", o=order_id)
+    assert count == 0
+    assert await shipments_of(shipping_it, order_id) == []
+    kind = await scalar(shipping_it, "SELECT kind FROM shipment_refusals WHERE order_id = :o", o=order_id)
+    assert kind == "UNDELIVERABLE"
+    # Marker: the same command again is answered with the stored failure; by then anything the first
+    # record could have caused on the DLQ (same partition, handled before) would be there.
+    await shipping_it.send_raw(with_address(order_id, street="   "), key=str(order_id).encode())
+    first, again = await shipping_it.shipments.wait_for(event("ShipmentFailed", order_id), count=2)
+    assert envelope_of(first)["data"] == envelope_of(again)["data"]
+    assert not [r for r in shipping_it.dead_letters.records if str(order_id).encode() in (r.value or b"")]
 
 
 async def test_cancel_shipment_cancels_a_created_shipment_once(shipping_it: ShippingIT) -> None:

@@ -12,12 +12,14 @@ from bookshelf_contracts import (
     Address,
     CancelShipment,
     CreateShipment,
+    Envelope,
     ShipmentCancelled,
     ShipmentCreated,
     ShipmentDelivered,
     ShipmentDispatched,
     ShipmentFailed,
     StockLine,
+    parse_message,
 )
 from bookshelf_shipping.adapters.memory import InMemoryUnitOfWork
 from bookshelf_shipping.domain.exceptions import ShipmentNotFound, TransitionAlreadyMade
@@ -100,6 +102,34 @@ async def test_an_undeliverable_country_fails_and_keeps_no_shipment() -> None:
     reason = "country AQ is not served; served: US, CA, GB, DE, FR, NL, IE, AU"
     assert uow.published == [ShipmentFailed(order_id=order_id, reason=reason)]
     assert uow.refusal_rows[order_id].kind is RefusalKind.UNDELIVERABLE
+
+
+BLANK_STREET = "street is blank (got ''); a shipment needs a street"
+
+
+@pytest.mark.parametrize("street", ["", "   ", "\t\n"])
+async def test_a_blank_street_on_the_wire_fails_by_rule_and_keeps_no_shipment(street: str) -> None:
+    # The command as the consumer gets it: parsed from the wire, where a blank street is valid (v2).
+    uow, order_id = InMemoryUnitOfWork(), uuid.uuid4()
+    sent = Envelope.wrap(create_cmd(order_id), producer="fulfillment", correlation_id="c-1")
+    data = {**sent.data, "address": {**sent.data["address"], "street": street}}
+    command = parse_message(sent.model_copy(update={"data": data}))
+    assert await run(uow, command) == "undeliverable"
+    assert uow.shipment_rows == {}
+    assert uow.published == [ShipmentFailed(order_id=order_id, reason=BLANK_STREET)]
+    assert uow.refusal_rows[order_id].kind is RefusalKind.UNDELIVERABLE
+
+
+async def test_a_blank_street_and_an_unserved_country_are_both_named() -> None:
+    uow, order_id = InMemoryUnitOfWork(), uuid.uuid4()
+    address = {**ADDRESS.model_dump(), "street": " ", "country": "AQ"}
+    command = CreateShipment.model_validate({**create_cmd(order_id).model_dump(), "address": address})
+    assert await run(uow, command) == "undeliverable"
+    (failed,) = uow.published
+    assert isinstance(failed, ShipmentFailed)
+    unserved = "country AQ is not served; served: US, CA, GB, DE, FR, NL, IE, AU"
+    assert failed.reason == f"{BLANK_STREET}; {unserved}"
+    assert uow.shipment_rows == {}
 
 
 async def test_a_repeated_create_after_a_failure_answers_the_same_failure() -> None:

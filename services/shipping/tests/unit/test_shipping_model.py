@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from bookshelf_contracts import (
     Address,
+    DeliveryAddress,
     ShipmentCancelled,
     ShipmentCreated,
     ShipmentDelivered,
@@ -24,7 +25,7 @@ ADDRESS = Address(street="1 Main St", city="Springfield", zip_code="12345", coun
 LINES = [StockLine(book_id=uuid.uuid4(), quantity=2)]
 
 
-def new_shipment(address: Address = ADDRESS) -> Shipment:
+def new_shipment(address: Address | DeliveryAddress = ADDRESS) -> Shipment:
     return Shipment.create(
         uuid.uuid4(), address, LINES, served=SERVED, tracking_number="TRK-ABCDE12345", at=AT
     )
@@ -52,10 +53,19 @@ def test_create_refuses_an_unserved_country() -> None:
 
 
 def test_create_refuses_a_blank_street() -> None:
-    # The contracts' Address cannot even hold a blank street; the domain rule stands on its own.
-    blank = Address.model_construct(street="   ", city="X", state="", zip_code="1", country="US")
-    with pytest.raises(Undeliverable, match="street is blank"):
-        new_shipment(blank)
+    # CreateShipment's DeliveryAddress carries a blank street; the order's Address cannot even hold
+    # one (only unvalidated), and the rule refuses both.
+    carried = DeliveryAddress.model_validate({**ADDRESS.model_dump(), "street": "   "})
+    unvalidated = Address.model_construct(street="   ", city="X", state="", zip_code="1", country="US")
+    for blank in (carried, unvalidated):
+        with pytest.raises(Undeliverable, match="street is blank"):
+            new_shipment(blank)
+
+
+def test_a_deliverable_delivery_address_is_kept_as_the_orders_address() -> None:
+    shipment = new_shipment(DeliveryAddress.model_validate(ADDRESS.model_dump()))
+    assert type(shipment.address) is Address
+    assert shipment.address == ADDRESS
 
 
 def test_create_refuses_a_malformed_tracking_number() -> None:

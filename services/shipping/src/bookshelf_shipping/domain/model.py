@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from bookshelf_contracts import (
     Address,
+    DeliveryAddress,
     Event,
     ShipmentCancelled,
     ShipmentCreated,
@@ -61,6 +62,11 @@ def bounded(reason: str) -> str:
     return reason if len(reason) <= REASON_MAX else reason[: REASON_MAX - 3] + "..."
 
 
+def _full_address(address: Address | DeliveryAddress) -> Address:
+    # Only called once the rules passed: the street is not blank, so the order's Address holds it.
+    return address if isinstance(address, Address) else Address.model_validate(address.model_dump())
+
+
 @dataclass(eq=False)
 class Shipment:
     """An order's shipment (DOMAIN.md "Shipping"); ``version`` counts its changes from 1."""
@@ -79,7 +85,7 @@ class Shipment:
     def create(
         cls,
         order_id: uuid.UUID,
-        address: Address,
+        address: Address | DeliveryAddress,
         lines: Sequence[StockLine],
         *,
         served: ServedCountries,
@@ -87,7 +93,11 @@ class Shipment:
         at: datetime,
         shipment_id: uuid.UUID | None = None,
     ) -> Shipment:
-        """A CREATED shipment recording ``ShipmentCreated``; raises Undeliverable naming each broken rule."""
+        """A CREATED shipment recording ``ShipmentCreated``; raises Undeliverable naming each broken rule.
+
+        The command's ``DeliveryAddress`` may carry a blank street (the rule refuses it); a kept
+        shipment always holds a full ``Address``.
+        """
         reasons = undeliverable_reasons(address, served)
         if reasons:
             raise Undeliverable(bounded("; ".join(reasons)))
@@ -95,7 +105,7 @@ class Shipment:
             shipment_id=shipment_id or uuid.uuid4(),
             order_id=order_id,
             tracking_number=check_tracking_number(tracking_number),
-            address=address,
+            address=_full_address(address),
             lines=list(lines),
             history=[HistoryEntry(ShipmentStatus.CREATED, at)],
         )

@@ -2,8 +2,10 @@
 
 Each handler joins the transaction the runner opened (which also records the inbox row), so a
 redelivered command is skipped and the events it caused are written exactly once. A command whose
-payload fails validation (an Address with a blank street, say) never reaches these handlers: the
-runner dead-letters it at once to ``shipping.commands.dlq`` with the validation message.
+payload fails validation (a line with quantity 0, an unknown field) never reaches these handlers: the
+runner dead-letters it at once to ``shipping.commands.dlq`` with the validation message. A blank
+street is not such a failure: CreateShipment v2's ``DeliveryAddress`` lets it through, and the
+handler answers ShipmentFailed naming the rule (docs/adr/0007).
 """
 
 from __future__ import annotations
