@@ -44,6 +44,11 @@ INVALID_RECORDS = Counter(
     "Records that could not be read and were dead-lettered, by topic",
     ["topic"],
 )
+OFFSET_GAPS = Counter(
+    "bookshelf_fulfillment_offset_gaps_total",
+    "Jumps in an input partition's offsets that faust committed over (records never handled; expect 0)",
+    ["topic"],
+)
 HANDLE_SECONDS = Histogram(
     "bookshelf_fulfillment_handle_seconds",
     "Time to handle one message: decide, send its commands, write the table",

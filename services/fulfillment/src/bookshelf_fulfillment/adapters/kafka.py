@@ -1,8 +1,11 @@
-"""faust plumbing: the app class (fetch wait, rewinds), topic creation, sending with acknowledgements.
+"""faust plumbing: the app class (fetch wait, rewinds, recovery order), topic creation, sending.
 
 faust's aiokafka driver hard-codes ``fetch_max_wait_ms=1500`` for the worker's consumer. The embedded
 broker answers a fetch only when the wait ends (EMBEDDED-INFRA.md), so every saga hop would cost up to
 1.5 s; ``SagaApp`` swaps in a transport whose consumer waits ``FULFILLMENT_FETCH_MAX_WAIT_MS`` instead.
+
+``SagaApp`` also fixes the order of faust's end of table recovery (``_SagaRecovery``), which lost the
+records that arrived while a worker was down, and makes skipped offsets visible (``_Consumer``).
 """
 
 from __future__ import annotations
@@ -17,8 +20,11 @@ from bookshelf_contracts import TOPICS, dlq, topic_spec
 from bookshelf_messaging import KafkaSettings
 from bookshelf_messaging.admin import create_topics_sync, topic_plan
 from confluent_kafka.admin import AdminClient
+from faust.tables import TableManager
+from faust.tables.recovery import Recovery
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
+from bookshelf_fulfillment import metrics
 from bookshelf_fulfillment.adapters.records import OutgoingRecord
 from bookshelf_fulfillment.domain.messages import DEADLINES_TOPIC
 
@@ -64,9 +70,51 @@ class _Consumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
+    async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
+        """faust saw a jump in a partition's offsets and will commit over it: say so, loudly.
+
+        faust treats a jump as a gap left by compaction or transaction markers and commits past it.
+        The saga's inputs have neither, so on them a jump means records that were never handled.
+        """
+        if tp.topic in _ConsumerThread.rewind_topics:
+            metrics.OFFSET_GAPS.labels(tp.topic).inc()
+            log.warning(
+                "kafka.offset_gap",
+                partition=f"{tp.topic}/{tp.partition}",
+                first=offset_from,
+                last=offset_to - 1,
+            )
+        await super()._add_gap(tp, offset_from, offset_to)
+
 
 class _Transport(faust_aiokafka.Transport):
     Consumer = _Consumer
+
+
+class _SagaRecovery(Recovery):
+    async def on_recovery_completed(self, generation_id: int = 0) -> None:
+        """Stop the flow before faust resumes the inputs and seeks them to their committed offsets.
+
+        faust resumes the flow to read the changelogs and leaves it running; at the end it resumes the
+        input partitions, seeks them to their committed offsets and only then resumes flow control,
+        which empties the agents' buffers. Records fetched during the seek (a backlog that arrived
+        while the worker was down) were put in those buffers, emptied, and never fetched again; faust
+        then committed over the jump (``_add_gap``), so the orders they carried never got a saga.
+        With the flow stopped first, nothing is buffered until the seek is done.
+        """
+        self.app.consumer.stop_flow()
+        self.app.flow_control.suspend()
+        await super().on_recovery_completed(generation_id)
+
+
+class SagaTableManager(TableManager):
+    """``TableManager`` whose recovery stops the flow before the final seek (``_SagaRecovery``)."""
+
+    @property
+    def recovery(self) -> Recovery:
+        if self._recovery is None:
+            self._recovery = _SagaRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
+        return self._recovery
 
 
 class SagaApp(faust.App):

@@ -32,6 +32,7 @@ from bookshelf_fulfillment.adapters.deadlines import DeadlineIndex
 from bookshelf_fulfillment.adapters.kafka import (
     SAGA_INPUTS,
     SagaApp,
+    SagaTableManager,
     TopicSender,
     broker_credentials,
     broker_urls,
@@ -73,6 +74,7 @@ def build_app(settings: FulfillmentSettings, kafka: KafkaSettings) -> faust.App:
         producer_max_request_size=DLQ_MAX_REQUEST_BYTES,
         key_serializer="raw",
         value_serializer="raw",
+        TableManager=SagaTableManager,
         table_standby_replicas=0,  # the memory store drops standby data anyway
         autodiscover=False,
         web_enabled=True,
