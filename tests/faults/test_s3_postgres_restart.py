@@ -25,8 +25,10 @@ async def restart_postgres(shop: Shop, cluster: Cluster, readyz_errors: list[str
     placed = len(shop.ledger.orders)
     await eventually(lambda: len(shop.ledger.orders) >= placed + 10, timeout=120, interval=0.1)  # under load
     await asyncio.to_thread(cluster.stop_postgres)
-    down = await probe_until(shop, WITH_DATABASE, 503, within=60)
-    await asyncio.to_thread(cluster.start_postgres)
+    try:
+        down = await probe_until(shop, WITH_DATABASE, 503, within=60)
+    finally:  # a failed check must not leave the next scenarios without a database
+        await asyncio.to_thread(cluster.start_postgres)
     up = await probe_until(shop, WITH_DATABASE, 200, within=120)
     for name in WITH_DATABASE:
         statuses = down[name] + up[name]

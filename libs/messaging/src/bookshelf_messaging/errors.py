@@ -22,10 +22,16 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     InfrastructureError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    # A connection whose protocol state is broken ("another operation is in progress"), seen when
+    # PostgreSQL shut down under a relay: only a new connection helps.
+    asyncpg.InternalClientError,
     asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash shutdown, cannot connect now
     sa_exc.TimeoutError,  # connection pool exhausted
     sa_exc.InterfaceError,
 )
+
+
+CONNECTION_ERRORS = _CONNECTION_ERRORS
 
 
 def is_infrastructure_error(error: BaseException) -> bool:

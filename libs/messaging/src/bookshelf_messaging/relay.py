@@ -27,6 +27,7 @@ from bookshelf_messaging import metrics
 from bookshelf_messaging._delivery import ThreadedProducer
 from bookshelf_messaging._relay_pipeline import Pipeline, delete_published, retry_delay
 from bookshelf_messaging.db import to_asyncpg_dsn
+from bookshelf_messaging.errors import CONNECTION_ERRORS
 from bookshelf_messaging.schema import NOTIFY_CHANNEL
 from bookshelf_messaging.settings import KafkaSettings
 
@@ -36,7 +37,9 @@ log = structlog.get_logger("bookshelf.relay")
 
 AfterPublish = Callable[[Sequence[int]], Awaitable[None] | None]
 # Failures that end an active period (the relay backs off and competes for the lock again).
-RECOVERABLE: tuple[type[BaseException], ...] = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# Database and network errors: the relay reconnects (fault suite scenario 3 found a PostgreSQL
+# restart leaving asyncpg's InternalClientError, which used to stop the whole process).
+RECOVERABLE: tuple[type[BaseException], ...] = (OSError, asyncpg.PostgresError, *CONNECTION_ERRORS)
 
 
 def lock_key(service: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 from bookshelf_contracts import TopicSpec
 from bookshelf_messaging._processing import RetryPolicy
@@ -9,7 +10,7 @@ from bookshelf_messaging._relay_pipeline import retry_delay
 from bookshelf_messaging.admin import topic_plan
 from bookshelf_messaging.errors import InfrastructureError, PermanentError, is_infrastructure_error
 from bookshelf_messaging.lanes import lane_of, primary_has_work, subscribed_topics
-from bookshelf_messaging.relay import lock_key
+from bookshelf_messaging.relay import RECOVERABLE, lock_key
 from sqlalchemy import exc as sa_exc
 
 
@@ -47,6 +48,7 @@ def test_infrastructure_errors_are_told_apart_from_message_errors() -> None:
     assert is_infrastructure_error(ConnectionRefusedError())
     assert is_infrastructure_error(InfrastructureError("dlq down"))
     assert is_infrastructure_error(sa_exc.TimeoutError("pool"))
+    assert is_infrastructure_error(asyncpg.InternalClientError("another operation is in progress"))
     invalidated = sa_exc.DBAPIError("SELECT 1", {}, Exception("gone"), connection_invalidated=True)
     assert is_infrastructure_error(invalidated)
     assert not is_infrastructure_error(ValueError("bad price"))
@@ -57,6 +59,12 @@ def test_infrastructure_errors_are_told_apart_from_message_errors() -> None:
 def test_topic_plan_has_bulk_and_compacted_dlq() -> None:
     plan = topic_plan([TopicSpec("x.events", "id", partitions=3)])
     assert plan == [("x.events", 3, False), ("x.events.bulk", 3, False), ("x.events.dlq", 3, True)]
+
+
+def test_the_relay_reconnects_after_a_broken_connection_state() -> None:
+    assert issubclass(asyncpg.InternalClientError, RECOVERABLE)
+    assert issubclass(asyncpg.InterfaceError, RECOVERABLE)
+    assert not issubclass(ValueError, RECOVERABLE)
 
 
 def test_lock_key_is_stable_signed_64_bit() -> None:
