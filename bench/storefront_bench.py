@@ -1,6 +1,7 @@
 """storefront-query: GET /storefront latency at 100,000 books, and projection throughput.
 
-    uv run python bench/storefront_bench.py [--books 100000] [--queries 600] [--events 20000] [--runs 3]
+    uv run python bench/storefront_bench.py [--books 100000] [--queries 600] [--events 20000] [--orders 3000]
+                                            [--runs 3]
 
 Own embedded broker + PostgreSQL on free ports. (a) Latency: ``--books`` rows COPYed into the migrated
 StorefrontView table (its indexes, VACUUM ANALYZE); per run the real service (``python -m
@@ -8,7 +9,9 @@ bookshelf_storefront --role api``, uvicorn) answers a mix of filtered/sorted/pag
 HTTP one at a time after 100 warm-up queries: p50/p99 overall and per kind, client wall time, ``total``
 included. (b) Projection: per run a fresh broker and database, the live consumers in this process,
 ``--events``/2 BookAdded + as many InventoryLevelChanged produced at once, timed from the first
-produce until every book shows its stock; then ``projections rebuild storefront`` of the same topics.
+produce until every book shows its stock; then ``--orders`` orders x (OrderPlaced, OrderConfirmed,
+ShipmentCreated) over 50 books produced at once, timed until every order's tracking row shows them
+(reports + tracking projections); then ``projections rebuild storefront`` of the book topics.
 Prints medians of the runs with min/max; writes bench/results/storefront-*.json.
 """
 
@@ -32,7 +35,21 @@ from typing import Any
 
 import asyncpg
 import httpx
-from bookshelf_contracts import BookAdded, Envelope, InventoryLevelChanged, Message, Money, topic_for
+from bookshelf_contracts import (
+    Address,
+    BookAdded,
+    Customer,
+    Envelope,
+    InventoryLevelChanged,
+    Message,
+    Money,
+    OrderConfirmed,
+    OrderLineData,
+    OrderPlaced,
+    ShipmentCreated,
+    key_for,
+    topic_for,
+)
 from bookshelf_infra.kafka import EmbeddedKafka
 from bookshelf_infra.postgres import EmbeddedPostgres
 from bookshelf_infra.testing import free_port
@@ -45,6 +62,8 @@ from confluent_kafka import Producer
 
 RESULTS = Path(__file__).parent / "results"
 APPLIED = "details_version > 0 AND stock_version > 0"
+TRACKED = "status = 'CONFIRMED' AND shipment_status = 'CREATED'"
+HOT_BOOKS = [uuid.UUID(int=n + 1) for n in range(50)]  # orders share these: sales rows are contended
 
 
 WORDS = str.split(
@@ -158,13 +177,29 @@ def _events(n: int, book_id: uuid.UUID) -> list[Message]:
     return [added, InventoryLevelChanged(book_id=book_id, on_hand=5, reserved=0, available=5, version=2)]
 
 
-def _produce(bootstrap: str, books: list[uuid.UUID]) -> None:
+def _order_events(n: int, order_id: uuid.UUID) -> list[Message]:
+    usd = Money(amount=Decimal("9.99"), currency="USD")
+    line = OrderLineData(book_id=HOT_BOOKS[n % len(HOT_BOOKS)], title=f"Book {n}", quantity=1, unit_price=usd)
+    customer, address = (
+        Customer(name="Bench", email="bench@example.com"),
+        Address(street="1 Main", city="X", zip_code="1"),
+    )
+    placed = OrderPlaced(
+        order_id=order_id, customer=customer, shipping_address=address, lines=[line], total=usd, version=1
+    )
+    shipment = ShipmentCreated(
+        shipment_id=uuid.uuid4(), order_id=order_id, tracking_number="TRK-AB12CD34EF", version=1
+    )
+    return [placed, OrderConfirmed(order_id=order_id, version=2), shipment]
+
+
+def _produce(bootstrap: str, books: list[uuid.UUID], events: Any = _events) -> None:
     config = KafkaSettings(bootstrap_servers=bootstrap).confluent_producer_config()
     producer = Producer({**config, "linger.ms": 5})
     for n, book_id in enumerate(books):
-        for message in _events(n, book_id):
+        for message in events(n, book_id):
             env = Envelope.wrap(message, producer="bench", correlation_id=str(book_id))
-            key, value, headers = str(book_id).encode(), env.to_json(), env.kafka_headers()
+            key, value, headers = key_for(message).encode(), env.to_json(), env.kafka_headers()
             while True:
                 try:
                     producer.produce(topic_for(message), value=value, key=key, headers=headers)
@@ -175,10 +210,11 @@ def _produce(bootstrap: str, books: list[uuid.UUID]) -> None:
         raise RuntimeError("records left unsent")
 
 
-async def _wait_applied(dsn: str, count: int, within: float) -> None:
+async def _wait_applied(dsn: str, count: int, within: float, query: str = "") -> None:
+    query = query or f"SELECT count(*) FROM storefront_view WHERE {APPLIED}"
     conn, deadline = await asyncpg.connect(dsn), time.monotonic() + within
     try:
-        while (done := await conn.fetchval(f"SELECT count(*) FROM storefront_view WHERE {APPLIED}")) < count:
+        while (done := await conn.fetchval(query)) < count:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"only {done} of {count} books applied within {within} s")
             await asyncio.sleep(0.05)
@@ -186,7 +222,18 @@ async def _wait_applied(dsn: str, count: int, within: float) -> None:
         await conn.close()
 
 
-async def projection_run(pg: EmbeddedPostgres, events: int, run: int) -> dict[str, float]:
+async def _order_phase(dsn: str, bootstrap: str, orders: int) -> float:
+    """Events/s of the order projections: ``orders`` x 3 events produced at once until all tracked."""
+    if orders <= 0:
+        return 0.0
+    ids = [uuid.uuid4() for _ in range(orders)]
+    started = time.perf_counter()
+    await asyncio.to_thread(_produce, bootstrap, ids, _order_events)
+    await _wait_applied(dsn, orders, 900, f"SELECT count(*) FROM order_tracking WHERE {TRACKED}")
+    return 3 * orders / (time.perf_counter() - started)
+
+
+async def projection_run(pg: EmbeddedPostgres, events: int, run: int, orders: int = 0) -> dict[str, float]:
     name = f"bench_projection_{run}_{uuid.uuid4().hex[:6]}"
     await pg.create_database_async(name)
     url, dsn = pg.sqlalchemy_url(name), pg.dsn(name)
@@ -205,6 +252,7 @@ async def projection_run(pg: EmbeddedPostgres, events: int, run: int) -> dict[st
             await asyncio.to_thread(_produce, broker.bootstrap_servers, books)
             await _wait_applied(dsn, len(books) + 1, 900)
             elapsed = time.perf_counter() - started
+            order_rate = await _order_phase(dsn, broker.bootstrap_servers, orders)
             (report,) = await rebuild(url, kafka, "storefront")
         finally:
             for runner in components.consumers:
@@ -214,7 +262,8 @@ async def projection_run(pg: EmbeddedPostgres, events: int, run: int) -> dict[st
     await pg.drop_database_async(name)
     read = report.build.read + report.tail.read
     rebuilt = {"rebuild_events_per_s": read / report.seconds, "rebuild_seconds": report.seconds}
-    return {"events_per_s": 2 * len(books) / elapsed, "seconds": elapsed, **rebuilt}
+    rates = {"events_per_s": 2 * len(books) / elapsed, "order_events_per_s": order_rate}
+    return {**rates, "seconds": elapsed, **rebuilt}
 
 
 async def _latency(args: argparse.Namespace, pg: EmbeddedPostgres) -> tuple[list[dict[str, Any]], float]:
@@ -238,8 +287,13 @@ async def bench(args: argparse.Namespace, pg: EmbeddedPostgres) -> dict[str, Any
     latency, seeded = await _latency(args, pg)
     projection, metrics = [], ("p50_ms", "p99_ms", "healthz_p50_ms", "healthz_p99_ms")
     for run in range(args.runs):
-        projection.append(await projection_run(pg, args.events, run))
-        print(f"  projection run {run + 1}: {projection[-1]['events_per_s']:.0f} events/s", flush=True)
+        projection.append(await projection_run(pg, args.events, run, args.orders))
+        rates = projection[-1]
+        print(
+            f"  projection run {run + 1}: {rates['events_per_s']:.0f} events/s,"
+            f" orders {rates['order_events_per_s']:.0f} events/s",
+            flush=True,
+        )
     median = statistics.median
     kinds = {
         k: {m: median(r["kinds"][k][m] for r in latency) for m in metrics[:2]} for k in latency[0]["kinds"]
@@ -247,12 +301,14 @@ async def bench(args: argparse.Namespace, pg: EmbeddedPostgres) -> dict[str, Any
     summaries = {m: [r[m] for r in latency] for m in metrics}
     summaries["projection_events_per_s"] = [r["events_per_s"] for r in projection]
     summaries["rebuild_events_per_s"] = [r["rebuild_events_per_s"] for r in projection]
+    summaries["order_projection_events_per_s"] = [r["order_events_per_s"] for r in projection]
     return {
         "benchmark": "storefront",
         "command": " ".join(["uv run python bench/storefront_bench.py", *sys.argv[1:]]),
         "at": datetime.now(UTC).isoformat(),
         "machine": {"nproc": os.cpu_count(), "load_1m": os.getloadavg()[0]},
         **{"books": args.books, "queries_per_run": args.queries, "seed_s": seeded, "events": args.events},
+        "orders": args.orders,
         "runs": {"latency": latency, "projection": projection},
         **{k: {"median": median(v), "min": min(v), "max": max(v)} for k, v in summaries.items()},
         "kinds_median": kinds,
@@ -272,6 +328,9 @@ def _print(report: dict[str, Any], out: Path) -> None:
     for kind, v in report["kinds_median"].items():
         print(f"    {kind:32s} p50 {v['p50_ms']:6.1f} ms  p99 {v['p99_ms']:6.1f} ms")
     print(f"projection (catalog + inventory events): {fmt(report['projection_events_per_s'], 'events/s')}")
+    print(
+        f"order projections (orders + shipments): {fmt(report['order_projection_events_per_s'], 'events/s')}"
+    )
     print(f"rebuild storefront from the topics:      {fmt(report['rebuild_events_per_s'], 'events/s')}")
     print(f"written to {out}")
 
@@ -281,6 +340,9 @@ def main() -> int:
     parser.add_argument("--books", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=600)
     parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument(
+        "--orders", type=int, default=3_000, help="orders for the order projections (0: skip)"
+    )
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     with (

@@ -76,6 +76,10 @@ class FakeBookReplica:
         if current is None or current[2] < version:
             self.books[book_id] = (title, isbn, version)
 
+    async def upsert_many(self, books: Sequence[tuple[UUID, str, str | None, int]]) -> None:
+        for book in books:
+            await self.upsert(*book)
+
     async def book_id_for_isbn(self, isbn: str) -> UUID | None:
         return next((b for b, (_, i, _) in self.books.items() if i == isbn), None)
 

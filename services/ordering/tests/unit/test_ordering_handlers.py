@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from bookshelf_contracts import (
 )
 from bookshelf_ordering.domain.exceptions import InvalidOrder, OrderNotFound, TransitionNotAllowed
 from bookshelf_ordering.domain.model import Order, OrderStatus
-from bookshelf_ordering.domain.placement import CatalogEntry, RequestedLine
+from bookshelf_ordering.domain.placement import CatalogEntry, ReplicaUpdate, RequestedLine
 from bookshelf_ordering.service_layer import handlers
 from bookshelf_ordering.service_layer.handlers import COMMANDS_REJECTED, PlaceOrder
 from bookshelf_servicekit.idempotency import (
@@ -64,6 +64,9 @@ class FakeReplica:
         self.rows[book_id] = CatalogEntry(book_id, title, price)
 
     async def apply_price(self, book_id: uuid.UUID, price: Money, version: int) -> None:
+        raise NotImplementedError
+
+    async def apply_many(self, updates: Sequence[ReplicaUpdate]) -> None:
         raise NotImplementedError
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -36,11 +36,13 @@ from bookshelf_contracts import (
 )
 from bookshelf_infra.pgadmin import PostgresAdmin
 from bookshelf_infra.testing import eventually, unique_name
-from bookshelf_messaging import KafkaSettings, ensure_topics
+from bookshelf_messaging import ConsumerRunner, KafkaSettings, create_topic, ensure_topics
 from bookshelf_servicekit.runtime import Components
 from bookshelf_storefront.bootstrap import build
 from bookshelf_storefront.config import StorefrontSettings
+from bookshelf_storefront.entrypoints.consumers import live_handlers
 from bookshelf_storefront.migrations import upgrade
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 Record = ConsumerRecord[bytes, bytes]
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
@@ -225,3 +227,41 @@ async def storefront_it(postgres_server: PostgresAdmin, kafka_bootstrap: str) ->
 def token() -> str:
     """A unique lowercase word for authors and titles, so filters only see one test's books."""
     return "z" + uuid.uuid4().hex[:10]
+
+
+Twin = Callable[[str, tuple[str, ...]], Awaitable[tuple[str, Tap]]]
+
+
+@pytest.fixture
+async def twin(storefront_it: StorefrontIT) -> AsyncIterator[Twin]:
+    """``await twin(real_topic, models)``: a unique twin of ``real_topic`` and a tap on its DLQ, read by
+    one more runner with the service's own handlers of that topic for ``models``.
+
+    A record PostgreSQL refuses stays on its topic for good, and ``projections rebuild`` of the
+    session's real topics would count it as failed, so poison goes to a twin instead.
+    """
+    started: list[tuple[ConsumerRunner, asyncio.Task[None], Tap]] = []
+
+    async def make(real_topic: str, models: tuple[str, ...]) -> tuple[str, Tap]:
+        topic = unique_name(f"storefront_it.{real_topic}")
+        await create_topic(storefront_it.kafka, topic)
+        await create_topic(storefront_it.kafka, dlq(topic), compacted=True)
+        runner = ConsumerRunner(
+            unique_name("storefront.twin.it"),
+            [topic],
+            live_handlers(real_topic, models),
+            async_sessionmaker(storefront_it.components.engine, expire_on_commit=False),
+            storefront_it.kafka,
+            backoff_base_s=0.02,
+        )
+        tap = Tap(storefront_it.kafka, dlq(topic))
+        await tap.start()
+        started.append((runner, asyncio.create_task(runner.run()), tap))
+        return topic, tap
+
+    yield make
+    for runner, task, tap in started:
+        runner.stop()
+        await tap.stop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(task, timeout=20)

@@ -13,10 +13,16 @@ from bookshelf_contracts import (
     OrderCancelled,
     OrderConfirmed,
 )
+from bookshelf_messaging import BatchHandler
 from bookshelf_storefront.domain.sales import OrderSales, SaleLine
 from bookshelf_storefront.domain.tracking import Tracking
 from bookshelf_storefront.entrypoints.consumers import live_handlers
-from bookshelf_storefront.service_layer.projections import PROJECTIONS, project, projections_for
+from bookshelf_storefront.service_layer.projections import (
+    PROJECTIONS,
+    project,
+    project_batch,
+    projections_for,
+)
 
 from .conftest import at, order_placed
 
@@ -27,6 +33,7 @@ class MemoryReports:
     def __init__(self) -> None:
         self.orders: dict[UUID, OrderSales] = {}
         self.sales: list[SaleLine] = []
+        self.batch_locks: list[list[UUID]] = []
 
     async def upsert_details(self, row: dict[str, Any]) -> None: ...
 
@@ -34,6 +41,10 @@ class MemoryReports:
 
     async def lock_order(self, order_id: UUID, at: datetime) -> OrderSales:
         return self.orders.get(order_id, OrderSales())
+
+    async def lock_orders(self, first_seen: dict[UUID, datetime]) -> dict[UUID, OrderSales]:
+        self.batch_locks.append(sorted(first_seen))
+        return {k: self.orders.get(k, OrderSales()) for k in first_seen}
 
     async def save_order(self, order_id: UUID, state: OrderSales, at: datetime) -> None:
         self.orders[order_id] = state
@@ -46,9 +57,14 @@ class MemoryTracking:
     def __init__(self) -> None:
         self.rows: dict[UUID, Tracking] = {}
         self.saves = 0
+        self.batch_locks: list[list[UUID]] = []
 
     async def lock(self, order_id: UUID, at: datetime) -> Tracking:
         return self.rows.get(order_id, Tracking())
+
+    async def lock_many(self, first_seen: dict[UUID, datetime]) -> dict[UUID, Tracking]:
+        self.batch_locks.append(sorted(first_seen))
+        return {k: self.rows.get(k, Tracking()) for k in first_seen}
 
     async def save(self, order_id: UUID, state: Tracking) -> None:
         self.rows[order_id] = state
@@ -107,3 +123,34 @@ def test_live_consumers_only_handle_what_their_topic_carries() -> None:
         "OrderShipped",
         "OrderDelivered",
     }
+
+
+def test_every_type_of_a_topic_shares_one_batch_handler() -> None:
+    for topic, models in (
+        (CATALOG_BOOKS, ["storefront", "catalog", "reports"]),
+        (ORDERING_ORDERS, ["reports", "tracking"]),
+    ):
+        handlers = live_handlers(topic, models)
+        assert all(isinstance(h, BatchHandler) for h in handlers.values())
+        assert len({id(h) for h in handlers.values()}) == 1  # a run of mixed types is one call
+
+
+async def test_a_batch_locks_each_order_once_and_ends_like_one_event_at_a_time() -> None:
+    book, order, other = uuid4(), uuid4(), uuid4()
+    chains = projections_for(["reports", "tracking"])
+    events = [
+        order_placed(order, [(book, 3, "2.00")]),
+        order_placed(other, [(book, 1, "2.00")]),
+        OrderConfirmed(order_id=order, version=2),
+        OrderCancelled(order_id=order, reason="changed mind", previous_status="CONFIRMED", version=3),
+        OrderConfirmed(order_id=order, version=2),
+    ]
+    batch = [(message, at(minute)) for minute, message in enumerate(events)]
+    one_by_one, batched = MemoryStores(), MemoryStores()
+    for message, when in batch:
+        await project(chains[message.TYPE], message, when, one_by_one)  # type: ignore[arg-type]
+    await project_batch(chains, batch, batched)  # type: ignore[arg-type]
+    assert batched.reports.batch_locks == batched.tracking.batch_locks == [sorted([order, other])]
+    assert batched.reports.orders == one_by_one.reports.orders
+    assert batched.reports.sales == one_by_one.reports.sales
+    assert batched.tracking.rows == one_by_one.tracking.rows

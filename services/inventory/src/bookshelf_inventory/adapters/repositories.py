@@ -194,6 +194,13 @@ class SqlBookReplica:
         params = {"book_id": book_id, "title": title, "isbn": isbn, "version": version}
         await self.session.execute(_UPSERT_BOOK, params)
 
+    async def upsert_many(self, books: Sequence[tuple[UUID, str, str | None, int]]) -> None:
+        """``upsert`` for several ``(book_id, title, isbn, version)`` in one executemany; the version
+        guard makes the order irrelevant (the newest wins, stale and repeated ones change nothing)."""
+        params = [{"book_id": b, "title": t, "isbn": i, "version": v} for b, t, i, v in books]
+        if params:
+            await self.session.execute(_UPSERT_BOOK, params)
+
     async def book_id_for_isbn(self, isbn: str) -> UUID | None:
         """The book with this ISBN-13, if the catalog announced one."""
         value = (await self.session.execute(_BOOK_FOR_ISBN, {"isbn": isbn})).scalar_one_or_none()

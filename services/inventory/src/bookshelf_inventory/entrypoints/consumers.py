@@ -11,10 +11,16 @@ the outbox in that transaction. Handlers that lock stock rows serialise their ba
 advisory lock, so batches of different partitions never deadlock. Domain errors retrying cannot fix become ``PermanentError`` (dead
 letter at once, the message naming the field and value); anything else is retried, then
 dead-lettered.
+
+BookDetailsUpdated only upserts the catalog replica (title, ISBN -> book_id) and publishes nothing,
+so it runs as a ``BatchHandler``: a run of them in a partition batch is one executemany. BookAdded
+stays one call per message: it creates the stock record (INITIAL_STOCK once, ``ON CONFLICT DO
+NOTHING``) and publishes its first InventoryLevelChanged, which needs the message's correlation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +34,7 @@ from bookshelf_contracts import (
     Message,
     SupplierPayloadReceived,
 )
-from bookshelf_messaging import ConsumerRunner, Handler, KafkaSettings, Outbox, PermanentError
+from bookshelf_messaging import BatchHandler, ConsumerRunner, Handler, KafkaSettings, Outbox, PermanentError
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -83,6 +89,18 @@ def consumer_handler(handler: handlers.Handler, outbox: Outbox, *, locks_stock: 
     return handle
 
 
+def details_batch_handler(outbox: Outbox) -> BatchHandler:
+    """``handlers.update_many_book_details`` as a runner batch handler (it publishes nothing)."""
+
+    async def handle_batch(batch: Sequence[tuple[Any, Envelope]], session: AsyncSession) -> None:
+        """Apply a run of BookDetailsUpdated to the catalog replica with one executemany."""
+        await handlers.update_many_book_details(
+            [message for message, _ in batch], SqlUnitOfWork(session, outbox)
+        )
+
+    return BatchHandler(handle_batch)
+
+
 async def _restock_from_supplier(message: Any, uow: UnitOfWork) -> bool:
     restocked = await handlers.restock_from_supplier(message, uow)
     SUPPLIER_PAYLOADS.labels("restocked" if restocked else "ignored").inc()
@@ -98,8 +116,9 @@ def build_consumers(
 ) -> list[ConsumerRunner]:
     """The three consumer runners of inventory (see the module table)."""
     events = handlers.event_handlers(initial_stock=settings.initial_stock)
-    catalog = {
-        name: consumer_handler(events[name], outbox) for name in (BookAdded.TYPE, BookDetailsUpdated.TYPE)
+    catalog: dict[str, Handler | BatchHandler] = {
+        BookAdded.TYPE: consumer_handler(events[BookAdded.TYPE], outbox),
+        BookDetailsUpdated.TYPE: details_batch_handler(outbox),
     }
     commands = {
         name: consumer_handler(h, outbox, locks_stock=True) for name, h in handlers.COMMAND_HANDLERS.items()

@@ -7,7 +7,7 @@ stock) are bound with ``functools.partial`` in ``event_handlers``, which bootstr
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -51,6 +51,11 @@ async def add_inventory(event: BookAdded, uow: UnitOfWork, *, initial_stock: int
 async def update_book_details(event: BookDetailsUpdated, uow: UnitOfWork) -> None:
     """BookDetailsUpdated: keep the newest title and ISBN (stock is untouched)."""
     await uow.books.upsert(event.book_id, event.title, event.isbn, event.version)
+
+
+async def update_many_book_details(events: Sequence[BookDetailsUpdated], uow: UnitOfWork) -> None:
+    """A run of BookDetailsUpdated at once (the consumer's batch handler; nothing is published)."""
+    await uow.books.upsert_many([(e.book_id, e.title, e.isbn, e.version) for e in events])
 
 
 # --- restock ---------------------------------------------------------------------------------------

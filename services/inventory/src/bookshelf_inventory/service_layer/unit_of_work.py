@@ -70,6 +70,10 @@ class BookReplica(Protocol):
         """Keep the newest catalog state of a book (older versions are ignored)."""
         ...
 
+    async def upsert_many(self, books: Sequence[tuple[UUID, str, str | None, int]]) -> None:
+        """``upsert`` of several ``(book_id, title, isbn, version)`` at once."""
+        ...
+
     async def book_id_for_isbn(self, isbn: str) -> UUID | None:
         """The book with this ISBN-13, if the catalog announced one."""
         ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -20,7 +20,7 @@ from bookshelf_ordering.adapters.mapping import (
 )
 from bookshelf_ordering.adapters.orm import orders
 from bookshelf_ordering.domain.model import Order
-from bookshelf_ordering.domain.placement import CatalogEntry
+from bookshelf_ordering.domain.placement import CatalogEntry, ReplicaUpdate
 
 # Order and lines in ONE statement (a data-modifying CTE): placing an order is the hot path.
 _INSERT_ORDER = sa.text(
@@ -141,21 +141,26 @@ class SqlCatalogReplica:
 
     async def apply_book(self, book_id: UUID, title: str, price: Money, version: int) -> None:
         """A book's full state at ``version`` (BookAdded, BookDetailsUpdated)."""
-        await self._upsert(book_id, title, version, price, version)
+        await self.apply_many([ReplicaUpdate(book_id, title, version, price, version)])
 
     async def apply_price(self, book_id: UUID, price: Money, version: int) -> None:
         """A book's price at ``version`` (BookPriceUpdated); the title stays unknown until it arrives."""
-        await self._upsert(book_id, None, 0, price, version)
+        await self.apply_many([ReplicaUpdate(book_id, None, 0, price, version)])
 
-    async def _upsert(
-        self, book_id: UUID, title: str | None, title_version: int, price: Money, price_version: int
-    ) -> None:
-        params: dict[str, Any] = {
-            "book_id": book_id,
-            "title": title,
-            "title_version": title_version,
-            "amount": Decimal(price.amount),
-            "currency": price.currency.value,
-            "price_version": price_version,
-        }
-        await self.session.execute(_UPSERT_BOOK, params)
+    async def apply_many(self, updates: Sequence[ReplicaUpdate]) -> None:
+        """Several updates, in one executemany (pipelined). The upsert only moves each part of a row
+        forward, so updates of one book in any order end in the newest one's values."""
+        if not updates:
+            return
+        params: list[dict[str, Any]] = [
+            {
+                "book_id": u.book_id,
+                "title": u.title,
+                "title_version": u.title_version,
+                "amount": Decimal(u.price.amount),
+                "currency": u.price.currency.value,
+                "price_version": u.price_version,
+            }
+            for u in updates
+        ]
+        await self.session.execute(_UPSERT_BOOK, params[0] if len(params) == 1 else params)

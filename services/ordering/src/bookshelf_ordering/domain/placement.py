@@ -36,6 +36,18 @@ class CatalogEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplicaUpdate:
+    """What one catalog event says about a book: its title at ``title_version`` (None and 0 when the
+    event carries no title) and its price at ``price_version``."""
+
+    book_id: UUID
+    title: str | None
+    title_version: int
+    price: Money
+    price_version: int
+
+
+@dataclass(frozen=True, slots=True)
 class OrderLine:
     """A priced order line: ``quantity`` copies of a book at ``unit_price``."""
 

@@ -9,7 +9,7 @@ its events exist together or not at all. A consumer handler runs inside the runn
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_ordering.adapters.repository import SqlCatalogReplica, SqlOrderRepository
 from bookshelf_ordering.domain.model import Order
-from bookshelf_ordering.domain.placement import CatalogEntry
+from bookshelf_ordering.domain.placement import CatalogEntry, ReplicaUpdate
 
 
 class OrderRepository(Protocol):
@@ -54,6 +54,10 @@ class CatalogReplica(Protocol):
 
     async def apply_price(self, book_id: UUID, price: Money, version: int) -> None:
         """A book's price at ``version``."""
+        ...
+
+    async def apply_many(self, updates: Sequence[ReplicaUpdate]) -> None:
+        """Several updates at once (each part of a row only moves forward by version)."""
         ...
 
 

@@ -27,7 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_storefront.adapters.stores import SqlStores
 from bookshelf_storefront.adapters.tables import Tables
-from bookshelf_storefront.service_layer.projections import Projection, project, projections_for
+from bookshelf_storefront.service_layer.projections import (
+    Projection,
+    project,
+    project_batch,
+    projections_for,
+)
 
 ATTEMPTS = 3
 MAX_REPORTED = 10
@@ -96,8 +101,8 @@ class Replayer:
         try:
             async with self.session_factory() as session, session.begin():
                 stores = SqlStores(session, self.tables, batch=True)
-                for item in items:
-                    await project(item.chain, item.message, item.envelope.occurred_at, stores)
+                batch = [(item.message, item.envelope.occurred_at) for item in items]
+                await project_batch(self.chains, batch, stores)
                 await stores.flush_batch()
         except Exception as exc:
             if is_infrastructure_error(exc):

@@ -32,17 +32,22 @@ updated_at = GREATEST(cur.updated_at, excluded.updated_at)""")
 
 
 @lru_cache(maxsize=32)
-def ensure_row(table: str, key: str) -> sa.TextClause:
-    """Create an empty row for ``key`` unless one exists (so it can be locked)."""
+def ensure_rows(table: str, key: str) -> sa.TextClause:
+    """Create an empty row for each of ``keys`` (``updated_at`` from ``ats``) unless one exists."""
     return sa.text(
-        f"INSERT INTO {table} ({key}, updated_at) VALUES (:key, :at) ON CONFLICT ({key}) DO NOTHING"
+        f"INSERT INTO {table} ({key}, updated_at)"
+        " SELECT k, a FROM unnest(CAST(:keys AS uuid[]), CAST(:ats AS timestamptz[])) AS u(k, a)"
+        f" ON CONFLICT ({key}) DO NOTHING"
     )
 
 
 @lru_cache(maxsize=32)
-def lock_row(table: str, key: str, columns: tuple[str, ...]) -> sa.TextClause:
-    """Read one row's columns FOR UPDATE."""
-    return sa.text(f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = :key FOR UPDATE")
+def lock_rows(table: str, key: str, columns: tuple[str, ...]) -> sa.TextClause:
+    """Read the rows of ``keys`` FOR UPDATE, locked in key order (so batches never deadlock)."""
+    return sa.text(
+        f"SELECT {key}, {', '.join(columns)} FROM {table}"
+        f" WHERE {key} = ANY(CAST(:keys AS uuid[])) ORDER BY {key} FOR UPDATE"
+    )
 
 
 @lru_cache(maxsize=32)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,25 +71,72 @@ _TRACKING_COLUMNS = (
 )
 
 
+State = TypeVar("State")
+
+
+@dataclass(slots=True)
+class LockedOrders(Generic[State]):
+    """Order rows of one batch transaction: locked once, then read and changed in memory;
+    ``SqlStores.flush_batch`` writes the changed ones back with one executemany (and the report's
+    sales with another)."""
+
+    states: dict[UUID, State] = field(default_factory=dict)
+    changed: dict[UUID, dict[str, Any]] = field(default_factory=dict)  # update values by order id
+    sales: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def _lock_orders(
+    session: AsyncSession, table: str, columns: tuple[str, ...], first_seen: Mapping[UUID, datetime]
+) -> list[Any]:
+    """Create the missing rows (``updated_at`` from ``first_seen``) and lock them all in one go."""
+    keys = sorted(first_seen)
+    ats = [first_seen[k] for k in keys]
+    await session.execute(sql.ensure_rows(table, "order_id"), {"keys": keys, "ats": ats})
+    return list(await session.execute(sql.lock_rows(table, "order_id", columns), {"keys": keys}))
+
+
+async def _write_back(
+    session: AsyncSession, table: str, columns: tuple[str, ...], json: str, locked: LockedOrders[Any]
+) -> None:
+    if locked.changed:
+        rows = [locked.changed[k] for k in sorted(locked.changed)]
+        await session.execute(sql.update_row(table, "order_id", columns, (json,)), rows)
+        locked.changed.clear()
+
+
 @dataclass(frozen=True, slots=True)
 class SqlReportStore(SqlBookStore):
-    """BookReport rows plus the report's order table."""
+    """BookReport rows plus the report's order table.
+
+    With ``locked`` (batches) order states are cached after their lock, and changes and sales wait
+    for ``flush_orders``.
+    """
 
     orders: str = "report_orders"
+    locked: LockedOrders[OrderSales] | None = None
 
     async def upsert_price(self, row: Row) -> None:
         """Apply a price and count the change once per version."""
         self.pending.append(Upsert("report_price", self.table, (), row))
 
+    async def lock_orders(self, first_seen: Mapping[UUID, datetime]) -> dict[UUID, OrderSales]:
+        """The sales states of these orders, locked (empty ones created for new orders)."""
+        cached = self.locked.states if self.locked is not None else {}
+        missing = {k: at for k, at in first_seen.items() if k not in cached}
+        states = {k: cached[k] for k in first_seen if k in cached}
+        if missing:
+            for row in await _lock_orders(self.session, self.orders, _ORDER_COLUMNS, missing):
+                lines = None if row.lines is None else tuple(SaleLine.from_json(line) for line in row.lines)
+                states[row.order_id] = OrderSales(
+                    lines, row.confirmed, row.cancelled_after_confirm, row.counted
+                )
+            if self.locked is not None:
+                self.locked.states.update(states)
+        return states
+
     async def lock_order(self, order_id: UUID, at: datetime) -> OrderSales:
         """The order's sales state, locked (an empty one is created for a new order)."""
-        await self.session.execute(sql.ensure_row(self.orders, "order_id"), {"key": order_id, "at": at})
-        result = await self.session.execute(
-            sql.lock_row(self.orders, "order_id", _ORDER_COLUMNS), {"key": order_id}
-        )
-        lines, confirmed, cancelled, counted = result.one()
-        parsed = None if lines is None else tuple(SaleLine.from_json(line) for line in lines)
-        return OrderSales(parsed, confirmed, cancelled, counted)
+        return (await self.lock_orders({order_id: at}))[order_id]
 
     async def save_order(self, order_id: UUID, state: OrderSales, at: datetime) -> None:
         """Store the order's sales state."""
@@ -99,6 +147,10 @@ class SqlReportStore(SqlBookStore):
             "cancelled_after_confirm": state.cancelled_after_confirm,
             "counted": state.counted,
         }
+        if self.locked is not None:
+            self.locked.states[order_id] = state
+            self.locked.changed[order_id] = values
+            return
         await self.session.execute(
             sql.update_row(self.orders, "order_id", _ORDER_COLUMNS, ("lines",)), values
         )
@@ -115,44 +167,82 @@ class SqlReportStore(SqlBookStore):
             }
             for s in lines
         ]
+        if self.locked is not None:
+            self.locked.sales.extend(params)
+            return
         await self.session.execute(sql.sales_upsert(self.table), params)
+
+    async def flush_orders(self) -> None:
+        """Write the batch's changed orders and its sales (additions commute: one pass in book order)."""
+        if self.locked is None:
+            return
+        if self.locked.sales:
+            sales = sorted(self.locked.sales, key=lambda p: (str(p["book_id"]), p["currency"]))
+            await self.session.execute(sql.sales_upsert(self.table), sales)
+            self.locked.sales.clear()
+        await _write_back(self.session, self.orders, _ORDER_COLUMNS, "lines", self.locked)
+
+
+def _tracking(row: Any) -> Tracking:
+    values = {c: getattr(row, c) for c in _TRACKING_COLUMNS}
+    history = tuple(HistoryEntry.from_json(entry) for entry in values.pop("history"))
+    fresh = not history  # the placeholder row's updated_at is not an event time
+    return Tracking(**{**values, "updated_at": None if fresh else values["updated_at"]}, history=history)
 
 
 @dataclass(frozen=True, slots=True)
 class SqlTrackingStore:
-    """OrderTracking rows in ``table``."""
+    """OrderTracking rows in ``table`` (with ``locked``: cached and written back by ``flush``)."""
 
     session: AsyncSession
     table: str
+    locked: LockedOrders[Tracking] | None = None
+
+    async def lock_many(self, first_seen: Mapping[UUID, datetime]) -> dict[UUID, Tracking]:
+        """The tracking rows of these orders, locked (empty ones created for new orders)."""
+        cached = self.locked.states if self.locked is not None else {}
+        missing = {k: at for k, at in first_seen.items() if k not in cached}
+        states = {k: cached[k] for k in first_seen if k in cached}
+        if missing:
+            for row in await _lock_orders(self.session, self.table, _TRACKING_COLUMNS, missing):
+                states[row.order_id] = _tracking(row)
+            if self.locked is not None:
+                self.locked.states.update(states)
+        return states
 
     async def lock(self, order_id: UUID, at: datetime) -> Tracking:
         """The order's tracking row, locked (an empty one is created for a new order)."""
-        await self.session.execute(sql.ensure_row(self.table, "order_id"), {"key": order_id, "at": at})
-        result = await self.session.execute(
-            sql.lock_row(self.table, "order_id", _TRACKING_COLUMNS), {"key": order_id}
-        )
-        row = result.one()._asdict()
-        history = tuple(HistoryEntry.from_json(entry) for entry in row.pop("history"))
-        fresh = not history  # the placeholder row's updated_at is not an event time
-        return Tracking(**{**row, "updated_at": None if fresh else row["updated_at"]}, history=history)
+        return (await self.lock_many({order_id: at}))[order_id]
 
     async def save(self, order_id: UUID, state: Tracking) -> None:
         """Store the order's tracking row."""
         values = {c: getattr(state, c) for c in _TRACKING_COLUMNS}
         values["history"] = [entry.to_json() for entry in state.history]
         values["key"] = order_id
+        if self.locked is not None:
+            self.locked.states[order_id] = state
+            self.locked.changed[order_id] = values
+            return
         await self.session.execute(
             sql.update_row(self.table, "order_id", _TRACKING_COLUMNS, ("history",)), values
         )
+
+    async def flush(self) -> None:
+        """Write the batch's changed tracking rows."""
+        if self.locked is not None:
+            await _write_back(self.session, self.table, _TRACKING_COLUMNS, "history", self.locked)
 
 
 class SqlStores:
     """Every read model's SQL store over one session and one ``Tables``.
 
-    With ``batch=True`` (rebuilds) the book upserts of many events wait for ``flush_batch``, which
-    sends each statement shape once with all its rows (executemany). That is safe because book
-    upserts commute: each column group only takes a higher version, ``updated_at`` takes the
-    greatest time, and sales only add to columns the upserts do not touch.
+    With ``batch=True`` (batch handlers, rebuilds) the book upserts of many events wait for
+    ``flush_batch``, which sends each statement shape once with all its rows (executemany). That is
+    safe because book upserts commute: each column group only takes a higher version, ``updated_at``
+    takes the greatest time, and sales only add to columns the upserts do not touch. Order rows
+    (report orders, tracking) are locked once per batch (``lock_orders`` / ``lock_many``, all of a
+    batch at once), then read and changed in memory event after event, and written back by
+    ``flush_batch``; the batch's sales are added there too, in one pass in book id order.
     """
 
     def __init__(self, session: AsyncSession, tables: Tables = LIVE, *, batch: bool = False) -> None:
@@ -165,9 +255,14 @@ class SqlStores:
         )
         self.catalog = SqlBookStore(session, tables.book_catalog, CATALOG_DETAILS, self.pending)
         self.reports = SqlReportStore(
-            session, tables.book_report, REPORT_DETAILS, self.pending, orders=tables.report_orders
+            session,
+            tables.book_report,
+            REPORT_DETAILS,
+            self.pending,
+            orders=tables.report_orders,
+            locked=LockedOrders() if batch else None,
         )
-        self.tracking = SqlTrackingStore(session, tables.order_tracking)
+        self.tracking = SqlTrackingStore(session, tables.order_tracking, LockedOrders() if batch else None)
 
     async def flush(self) -> None:
         """End of an event: send its waiting book upserts as one statement (or keep them for the batch)."""
@@ -182,9 +277,15 @@ class SqlStores:
 
     async def flush_batch(self) -> None:
         """Send the kept upserts of every event: one executemany per statement shape."""
-        groups: dict[tuple[Shape, ...], list[dict[str, Any]]] = {}
+        groups: dict[tuple[Shape, ...], list[tuple[str, dict[str, Any]]]] = {}
         for upserts in self._events:
-            groups.setdefault(tuple(u.shape for u in upserts), []).append(parameters(upserts))
+            book = str(upserts[0].params.get("book_id", ""))
+            groups.setdefault(tuple(u.shape for u in upserts), []).append((book, parameters(upserts)))
         self._events.clear()
         for shapes, rows in groups.items():
-            await self.session.execute(statement(shapes), rows)
+            # In book order (upserts commute): the same lock order as the order batches' sales, so
+            # a catalog batch and an order batch cannot deadlock on report rows.
+            rows.sort(key=lambda row: row[0])
+            await self.session.execute(statement(shapes), [params for _, params in rows])
+        await self.reports.flush_orders()
+        await self.tracking.flush()

@@ -4,11 +4,21 @@ Each reads its topic and the ``.bulk`` lane (``lanes=True``), applies every read
 of the event in the runner's transaction (which also records the inbox row), and leaves retries,
 backoff and ``<topic>.dlq`` to the runner: an unparsable or schema-invalid record is dead-lettered at
 once and the records behind it keep flowing.
+
+Every handler is ONE ``BatchHandler`` per topic: the runner hands it every consecutive fresh message
+of a partition batch and it runs their projections on batch-mode stores (``SqlStores(batch=True)``,
+as rebuilds do): book upserts are written with one executemany per statement shape (they commute:
+a column group only takes a higher version, so the later event wins and a stale or repeated one
+changes nothing, inside a batch as across batches); the order rows of reports and tracking are
+locked once for the whole batch in key order, changed in memory event after event in partition
+order, and written back with one executemany. A batch that fails rolls back and the runner re-runs
+its messages one per transaction (retries, then ``<topic>.dlq`` for the culprit alone). Projections
+publish nothing, so running without per-message correlation is fine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bookshelf_contracts import (
     CATALOG_BOOKS,
@@ -19,26 +29,33 @@ from bookshelf_contracts import (
     Message,
     topic_spec,
 )
-from bookshelf_messaging import ConsumerRunner, Handler, KafkaSettings
+from bookshelf_messaging import BatchHandler, ConsumerRunner, KafkaSettings
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_storefront.adapters.stores import SqlStores
 from bookshelf_storefront.config import StorefrontSettings
-from bookshelf_storefront.service_layer.projections import Projection, project, projections_for
+from bookshelf_storefront.service_layer.projections import Projection, project_batch, projections_for
 
 
-def _handler(chain: list[Projection]) -> Handler:
-    async def handle(message: Message, envelope: Envelope, session: AsyncSession) -> None:
-        """Apply the read models' projections of this event through the live views."""
-        await project(chain, message, envelope.occurred_at, SqlStores(session))
+def _batch_handler(chains: Mapping[str, list[Projection]]) -> BatchHandler:
+    async def handle_batch(batch: Sequence[tuple[Message, Envelope]], session: AsyncSession) -> None:
+        """Apply the read models' projections of a run of events, then write them set-based."""
+        stores = SqlStores(session, batch=True)
+        await project_batch(chains, [(message, envelope.occurred_at) for message, envelope in batch], stores)
+        await stores.flush_batch()
 
-    return handle
+    return BatchHandler(handle_batch)
 
 
-def live_handlers(topic: str, models: Sequence[str]) -> dict[str, Handler]:
-    """``{type: handler}`` for the event types ``topic`` carries that change any of ``models``."""
+def live_handlers(topic: str, models: Sequence[str]) -> dict[str, BatchHandler]:
+    """``{type: handler}`` for the event types ``topic`` carries that change any of ``models``.
+
+    Every type maps to the same BatchHandler, so a run of mixed types is one call.
+    """
     carried = set(topic_spec(topic).types)
-    return {name: _handler(chain) for name, chain in projections_for(models).items() if name in carried}
+    chains = {name: chain for name, chain in projections_for(models).items() if name in carried}
+    handler = _batch_handler(chains)
+    return dict.fromkeys(chains, handler)
 
 
 def consumer_plan(settings: StorefrontSettings) -> list[tuple[str, str, tuple[str, ...]]]:

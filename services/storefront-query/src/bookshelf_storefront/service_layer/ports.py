@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -31,6 +32,9 @@ class StorefrontStore(BookStore, Protocol):
 class ReportStore(BookStore, Protocol):
     """BookReport plus the orders it counts."""
 
+    async def lock_orders(self, first_seen: Mapping[UUID, datetime]) -> dict[UUID, OrderSales]:
+        """Several orders' sales states, locked together (``first_seen``: order -> first event time)."""
+
     async def lock_order(self, order_id: UUID, at: datetime) -> OrderSales:
         """The order's sales state, locked until the transaction ends (created empty if new)."""
 
@@ -43,6 +47,9 @@ class ReportStore(BookStore, Protocol):
 
 class TrackingStore(Protocol):
     """OrderTracking rows."""
+
+    async def lock_many(self, first_seen: Mapping[UUID, datetime]) -> dict[UUID, Tracking]:
+        """Several orders' tracking rows, locked together (``first_seen``: order -> first event time)."""
 
     async def lock(self, order_id: UUID, at: datetime) -> Tracking:
         """The order's tracking row, locked until the transaction ends (created empty if new)."""
