@@ -36,8 +36,9 @@ browser: ## Chromium for the browser test: apt-get install as root, else says ho
 				"(Debian/Ubuntu) or the package of your system; the browser test is skipped without it"; \
 		fi; }
 
-test: setup browser ## Everything CI runs: unit, integration, end-to-end and contract tests (not the fault suite yet)
+test: setup browser ## Everything CI runs: unit, integration, end-to-end, contract tests, then the fault suite's short profile
 	@$(PYTEST) -q --durations=25 --ignore=tests/faults
+	@BOOKSHELF_FAULTS_PROFILE=short $(PYTEST) -q --durations=10 tests/faults
 
 test-unit: setup ## Unit tests only (no I/O)
 	@$(PYTEST) -q -m unit
@@ -48,7 +49,7 @@ test-integration: setup ## Integration tests (real PostgreSQL and Kafka-protocol
 test-e2e: setup browser ## End-to-end tests (every service over HTTP and Kafka)
 	@$(PYTEST) -q -m e2e
 
-test-faults: setup ## Fault-injection suite: kills, restarts and bad deliveries, then every invariant (docs/reliability.md)
+test-faults: setup ## Fault-injection suite, full profile (make test runs the short one): kills, restarts, bad deliveries, then every invariant
 	@$(PYTEST) -q tests/faults
 
 lint: setup ## ruff (lint + format check), mypy and the dependency audit
