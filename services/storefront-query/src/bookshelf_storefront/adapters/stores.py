@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -95,6 +95,31 @@ async def _lock_orders(
     return list(await session.execute(sql.lock_rows(table, "order_id", columns), {"keys": keys}))
 
 
+async def _lock_cached(
+    session: AsyncSession,
+    table: str,
+    columns: tuple[str, ...],
+    first_seen: Mapping[UUID, datetime],
+    locked: LockedOrders[State] | None,
+    parse: Callable[[Any], State],
+) -> dict[UUID, State]:
+    """States of these orders: from the batch's cache, else locked (and cached when batching)."""
+    cached = locked.states if locked is not None else {}
+    states = {k: cached[k] for k in first_seen if k in cached}
+    missing = {k: at for k, at in first_seen.items() if k not in cached}
+    if missing:
+        for row in await _lock_orders(session, table, columns, missing):
+            states[row.order_id] = parse(row)
+        if locked is not None:
+            locked.states.update(states)
+    return states
+
+
+def _sales(row: Any) -> OrderSales:
+    lines = None if row.lines is None else tuple(SaleLine.from_json(line) for line in row.lines)
+    return OrderSales(lines, row.confirmed, row.cancelled_after_confirm, row.counted)
+
+
 async def _write_back(
     session: AsyncSession, table: str, columns: tuple[str, ...], json: str, locked: LockedOrders[Any]
 ) -> None:
@@ -121,18 +146,7 @@ class SqlReportStore(SqlBookStore):
 
     async def lock_orders(self, first_seen: Mapping[UUID, datetime]) -> dict[UUID, OrderSales]:
         """The sales states of these orders, locked (empty ones created for new orders)."""
-        cached = self.locked.states if self.locked is not None else {}
-        missing = {k: at for k, at in first_seen.items() if k not in cached}
-        states = {k: cached[k] for k in first_seen if k in cached}
-        if missing:
-            for row in await _lock_orders(self.session, self.orders, _ORDER_COLUMNS, missing):
-                lines = None if row.lines is None else tuple(SaleLine.from_json(line) for line in row.lines)
-                states[row.order_id] = OrderSales(
-                    lines, row.confirmed, row.cancelled_after_confirm, row.counted
-                )
-            if self.locked is not None:
-                self.locked.states.update(states)
-        return states
+        return await _lock_cached(self.session, self.orders, _ORDER_COLUMNS, first_seen, self.locked, _sales)
 
     async def lock_order(self, order_id: UUID, at: datetime) -> OrderSales:
         """The order's sales state, locked (an empty one is created for a new order)."""
@@ -200,15 +214,9 @@ class SqlTrackingStore:
 
     async def lock_many(self, first_seen: Mapping[UUID, datetime]) -> dict[UUID, Tracking]:
         """The tracking rows of these orders, locked (empty ones created for new orders)."""
-        cached = self.locked.states if self.locked is not None else {}
-        missing = {k: at for k, at in first_seen.items() if k not in cached}
-        states = {k: cached[k] for k in first_seen if k in cached}
-        if missing:
-            for row in await _lock_orders(self.session, self.table, _TRACKING_COLUMNS, missing):
-                states[row.order_id] = _tracking(row)
-            if self.locked is not None:
-                self.locked.states.update(states)
-        return states
+        return await _lock_cached(
+            self.session, self.table, _TRACKING_COLUMNS, first_seen, self.locked, _tracking
+        )
 
     async def lock(self, order_id: UUID, at: datetime) -> Tracking:
         """The order's tracking row, locked (an empty one is created for a new order)."""
