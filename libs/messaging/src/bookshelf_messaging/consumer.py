@@ -52,7 +52,7 @@ class _RevokeListener(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: Any) -> None:
         workers = self.runner._workers
         if workers is not None:
-            await workers.drain(revoked)
+            await self.runner._drain(workers, revoked)
             workers.forget(revoked)
         self.runner._forget_lag(revoked)
 
@@ -178,8 +178,23 @@ class ConsumerRunner:
                 await workers.commit()
                 await self._report_lag(consumer, workers)
         finally:
-            await workers.drain()
+            await self._drain(workers)
             self._workers = None
+
+    async def _drain(self, workers: PartitionWorkers, tps: Any = None) -> None:
+        """Finish and commit ``tps`` (all by default), but never for longer than a session timeout.
+
+        aiokafka retries a commit for as long as the broker answers with a retriable error. After an
+        embedded-broker restart the group's coordinator answered "not available" for good, the revoke
+        callback never returned, and the consumer never rejoined (fault suite, scenario 6). Giving up
+        is safe: whoever owns the partitions next re-reads from the last commit, and the inbox skips
+        what was already handled; batches cut short roll back.
+        """
+        deadline = self.kafka.session_timeout_ms / 1000
+        try:
+            await asyncio.wait_for(workers.drain(tps), deadline)
+        except TimeoutError:
+            log.warning("consumer.drain_timeout", group=self.group_id, seconds=deadline)
 
     @staticmethod
     def _apply_pauses(consumer: AIOKafkaConsumer, wanted: set[TopicPartition]) -> None:
