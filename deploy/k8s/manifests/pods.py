@@ -174,3 +174,47 @@ def migrate_container(service: Service) -> dict[str, Any]:
 def scrape_annotations(port: int) -> dict[str, str]:
     """The conventional Prometheus pod annotations (``kubernetes_sd_configs`` role pod)."""
     return {"prometheus.io/scrape": "true", "prometheus.io/port": str(port), "prometheus.io/path": "/metrics"}
+
+
+def presync_job(
+    name: str,
+    job_labels: dict[str, str],
+    containers: list[dict[str, Any]],
+    volumes: list[dict[str, Any]],
+    *,
+    backoff_limit: int,
+    deadline_s: int,
+) -> dict[str, Any]:
+    """A Job Argo CD runs before syncing the Deployments and replaces on the next release.
+
+    A Job's pod template is immutable: a finished Job disappears (``ttlSecondsAfterFinished``) so the
+    next release can create it again with the new image (docs/deploy.md "Upgrades").
+    """
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "labels": job_labels,
+            "annotations": {
+                "argocd.argoproj.io/hook": "PreSync",
+                "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
+            },
+        },
+        "spec": {
+            "backoffLimit": backoff_limit,
+            "activeDeadlineSeconds": deadline_s,
+            "ttlSecondsAfterFinished": 3600,
+            "template": {
+                "metadata": {"labels": job_labels},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    "securityContext": pod_security(),
+                    "containers": containers,
+                    "volumes": volumes,
+                },
+            },
+        },
+    }

@@ -12,7 +12,7 @@ from deploy.k8s.manifests.pods import (
     image,
     kafka_tls_volume,
     labels,
-    pod_security,
+    presync_job,
 )
 
 
@@ -25,56 +25,19 @@ def topics_job() -> dict[str, Any]:
         "created = ensure_topics_sync(KafkaSettings()); "
         "print(f'created {len(created)} topics', *created)"
     )
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": "kafka-topics",
-            "labels": job_labels,
-            "annotations": {
-                "argocd.argoproj.io/hook": "PreSync",
-                "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
-            },
-        },
-        "spec": {
-            "backoffLimit": 6,
-            "activeDeadlineSeconds": 600,
-            "ttlSecondsAfterFinished": 3600,
-            "template": {
-                "metadata": {"labels": job_labels},
-                "spec": {
-                    "restartPolicy": "Never",
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
-                    "securityContext": pod_security(),
-                    "containers": [
-                        {
-                            "name": "topics",
-                            "image": image("catalog"),
-                            "imagePullPolicy": "IfNotPresent",
-                            "command": ["python", "-c", code],
-                            "envFrom": ENV_FROM,
-                            "env": [
-                                secret_env(
-                                    "KAFKA_SASL_PASSWORD", "bookshelf-kafka", "password", optional=True
-                                )
-                            ],
-                            "resources": {
-                                "requests": {"cpu": "50m", "memory": "128Mi"},
-                                "limits": {"memory": "256Mi"},
-                            },
-                            "securityContext": container_security(),
-                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, KAFKA_TLS_MOUNT],
-                        }
-                    ],
-                    "volumes": [
-                        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
-                        kafka_tls_volume(),
-                    ],
-                },
-            },
-        },
+    container = {
+        "name": "topics",
+        "image": image("catalog"),
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["python", "-c", code],
+        "envFrom": ENV_FROM,
+        "env": [secret_env("KAFKA_SASL_PASSWORD", "bookshelf-kafka", "password", optional=True)],
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+        "securityContext": container_security(),
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, KAFKA_TLS_MOUNT],
     }
+    volumes = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}, kafka_tls_volume()]
+    return presync_job("kafka-topics", job_labels, [container], volumes, backoff_limit=6, deadline_s=600)
 
 
 def strimzi_topics() -> list[dict[str, Any]]:

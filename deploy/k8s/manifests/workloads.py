@@ -15,6 +15,7 @@ from deploy.k8s.manifests.pods import (
     metadata,
     migrate_container,
     pod_security,
+    presync_job,
     probes,
     resources,
     scrape_annotations,
@@ -144,38 +145,14 @@ def hpa(service: Service, role: str) -> dict[str, Any]:
 
 def migration_job(service: Service) -> dict[str, Any]:
     """The explicit migration run of a release (init containers repeat it as a no-op safety net)."""
-    job_labels = labels(service.name, "migration")
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": f"{service.name}-migrate",
-            "labels": job_labels,
-            "annotations": {
-                # Argo CD runs it before syncing the Deployments and replaces it on the next release.
-                "argocd.argoproj.io/hook": "PreSync",
-                "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
-            },
-        },
-        "spec": {
-            "backoffLimit": 4,
-            "activeDeadlineSeconds": 900,
-            # A Job's pod template is immutable: a finished Job disappears so the next release can
-            # create it again with the new image (docs/deploy.md "Upgrades").
-            "ttlSecondsAfterFinished": 3600,
-            "template": {
-                "metadata": {"labels": job_labels},
-                "spec": {
-                    "restartPolicy": "Never",
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
-                    "securityContext": pod_security(),
-                    "containers": [{**migrate_container(service), "name": "migrate"}],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
-                },
-            },
-        },
-    }
+    return presync_job(
+        f"{service.name}-migrate",
+        labels(service.name, "migration"),
+        [{**migrate_container(service), "name": "migrate"}],
+        [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+        backoff_limit=4,
+        deadline_s=900,
+    )
 
 
 def service_documents(service: Service) -> list[dict[str, Any]]:
