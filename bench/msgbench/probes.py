@@ -30,13 +30,8 @@ class RssSampler:
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def _tree_rss(self, pid: int) -> float:
-        try:
-            root = psutil.Process(pid)
-            procs = [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return 0.0
         total = 0
-        for proc in procs:
+        for proc in _tree(pid):
             with contextlib.suppress(psutil.NoSuchProcess):
                 total += proc.memory_info().rss
         return total / 2**20
@@ -60,14 +55,18 @@ class RssSampler:
 CPU_ROOTS: dict[str, int] = {}
 
 
-def _tree_cpu(pid: int) -> float:
+def _tree(pid: int) -> list[psutil.Process]:
+    """The process and its descendants (empty once it is gone)."""
     try:
         root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0.0
+        return []
+
+
+def _tree_cpu(pid: int) -> float:
     total = 0.0
-    for proc in procs:
+    for proc in _tree(pid):
         with contextlib.suppress(psutil.NoSuchProcess):
             t = proc.cpu_times()
             total += t.user + t.system + t.children_user + t.children_system  # + exited backends
