@@ -16,7 +16,7 @@ class InfrastructureError(Exception):
     """The database or broker is unreachable; the runner retries the batch later instead of blaming it."""
 
 
-_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
     socket.gaierror,
     InfrastructureError,
@@ -31,9 +31,6 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-CONNECTION_ERRORS = _CONNECTION_ERRORS
-
-
 def is_infrastructure_error(error: BaseException) -> bool:
     """True when ``error`` means a lost or unavailable connection, not a problem with the message.
 
@@ -41,13 +38,13 @@ def is_infrastructure_error(error: BaseException) -> bool:
     """
     if isinstance(error, PermanentError):
         return False
-    if isinstance(error, _CONNECTION_ERRORS):
+    if isinstance(error, CONNECTION_ERRORS):
         return True
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated:
             return True
         inner = (error.orig, getattr(error.orig, "__cause__", None))
-        return any(isinstance(e, _CONNECTION_ERRORS) for e in inner if e is not None)
+        return any(isinstance(e, CONNECTION_ERRORS) for e in inner if e is not None)
     return False
 
 
