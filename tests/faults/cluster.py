@@ -1,11 +1,11 @@
-"""The system under fault injection: embedded broker and PostgreSQL, every service role a process.
+"""The system under fault injection: local Apache Kafka and PostgreSQL, every service role a process.
 
 Unlike `bookshelf run` (one supervised process per service), the harness starts each role of the
 services it injects faults into as a process of its own (`python -m bookshelf_<pkg> --role ...`), so
 a relay, a consumer process or the saga worker can be SIGKILLed and restarted alone, and a second
 `--role relay` process stands by for the first. It also owns the broker and PostgreSQL, so it can stop
-and start them; the broker keeps nothing across restarts (memory store), so `start_broker` re-creates
-every topic that existed before, with its partition count and cleanup policy.
+and start them. The broker keeps its data under ``home/kafka`` across restarts and kills, as a real
+cluster does: nothing is re-created after a restart.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from pathlib import Path
 import asyncpg
 from bookshelf_cli.services import SERVICES
 from bookshelf_infra import _watchdog
-from bookshelf_infra.kafka import EmbeddedKafka
+from bookshelf_infra.kafka import LocalKafka
 from bookshelf_infra.postgres import EmbeddedPostgres
 from bookshelf_infra.testing import free_port
-from bookshelf_messaging.admin import TopicPlan, create_topics_sync, ensure_topics_sync
+from bookshelf_messaging.admin import TopicPlan, ensure_topics_sync
 from bookshelf_messaging.settings import KafkaSettings
 from confluent_kafka.admin import AdminClient
 
@@ -43,7 +43,9 @@ class Cluster:
         self.home = home
         self.logs = home / "logs"
         self.kafka_port, self.pg_port, self.nobody_port = free_port(), free_port(), free_port()
-        self.kafka = EmbeddedKafka(self.kafka_port, log_path=self.logs / "kafka.log", die_with_parent=True)
+        self.kafka = LocalKafka(
+            home / "kafka", self.kafka_port, controller_port=free_port(), die_with_parent=True
+        )
         # Not under pytest's basetemp: any pytest run of root re-closes /tmp/pytest-of-root to 0700,
         # after which PostgreSQL's own account could no longer reach its data directory.
         self.pg_home = Path(tempfile.mkdtemp(prefix="bookshelf-faults-pg-"))
@@ -54,7 +56,6 @@ class Cluster:
             name: Proc(name, service, role, free_port(), self.logs / f"{name}.log")
             for name, (service, role) in LAYOUT.items()
         }
-        self.topics: list[TopicPlan] = []
         self.watchdog: subprocess.Popen[bytes] | None = None
 
     # -- addresses -------------------------------------------------------------------------------
@@ -98,7 +99,9 @@ class Cluster:
         """Infrastructure, topics, databases and migrations, then every process; waits until ready."""
         self.logs.mkdir(parents=True, exist_ok=True)
         self.pg.start()
-        self.watchdog = _watchdog.spawn(self.pg_home, self.pg.datadir)  # stops PostgreSQL if we die
+        self.watchdog = _watchdog.spawn(
+            remove=self.pg_home, postgres_datadir=self.pg.datadir
+        )  # stops PostgreSQL if we die
         self.kafka.start()  # from this (long-lived) thread: the broker dies with it
         with ThreadPoolExecutor(1) as pool:  # Alembic and asyncpg run event loops of their own
             pool.submit(self._prepare).result()
@@ -159,14 +162,16 @@ class Cluster:
         self.pg.start()
 
     def stop_broker(self) -> None:
-        """Remember every topic (partitions, compaction), then stop the broker."""
-        self.topics = self.topic_plan()
+        """A controlled shutdown of the broker (SIGTERM); its data stays."""
         self.kafka.stop()
 
+    def kill_broker(self) -> None:
+        """SIGKILL the broker, as a crash would; the next start recovers its log."""
+        self.kafka.kill()
+
     def start_broker(self) -> None:
-        """Start the broker on the same port and re-create the topics it had (memory store)."""
+        """Start the broker again on the same port and data."""
         self.kafka.start()
-        create_topics_sync(self.kafka_settings, self.topics)
 
     def topic_plan(self) -> list[TopicPlan]:
         """Every topic on the broker now, as ``(name, partitions, compacted)``: dead letters and faust

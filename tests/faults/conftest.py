@@ -1,6 +1,6 @@
 """One system for the whole fault suite: the scenarios run in file order on it (test_s1 ... test_s6),
 each on top of what the previous ones left, which every check covers too (the broker outage runs
-last: the embedded broker forgets its topics on restart, so no rebuild from the topics after it)."""
+last: it kills the broker under load)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Where the test infrastructure comes from: environment, testcontainers, or embedded servers.
+"""Where the test infrastructure comes from: environment, testcontainers, or local servers.
 
-Order (ARCHITECTURE.md, "Infrastructure modes"): an environment variable wins; otherwise
-testcontainers when a Docker engine answers a ping within 2 s; otherwise the embedded servers on free
-ports in a temporary directory. ``BOOKSHELF_TEST_INFRA=embedded|testcontainers`` skips the Docker probe.
+Order: an environment variable wins; otherwise testcontainers when a Docker engine answers a ping
+within 2 s; otherwise local servers (Apache Kafka on a JDK, PostgreSQL from its wheel) on free ports
+in a temporary directory. ``BOOKSHELF_TEST_INFRA=local|testcontainers`` skips the Docker probe.
 Heavy imports happen inside the providers so that merely loading the pytest plugin stays cheap.
 """
 
@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from .pgadmin import PostgresAdmin
 
-Mode = Literal["env", "testcontainers", "embedded"]
+Mode = Literal["env", "testcontainers", "local"]
 
 KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 POSTGRES_ENV = "TEST_POSTGRES_URL"
@@ -50,11 +50,11 @@ def docker_answers(timeout: float = 2.0) -> bool:
 
 def _fallback_mode() -> Mode:
     forced = os.environ.get(FORCE_ENV, "").strip().lower()
-    if forced in ("embedded", "testcontainers"):
-        return "embedded" if forced == "embedded" else "testcontainers"
+    if forced in ("local", "testcontainers"):
+        return "local" if forced == "local" else "testcontainers"
     if forced:
-        raise ValueError(f"{FORCE_ENV}={forced!r}: expected 'embedded' or 'testcontainers'")
-    return "testcontainers" if docker_answers() else "embedded"
+        raise ValueError(f"{FORCE_ENV}={forced!r}: expected 'local' or 'testcontainers'")
+    return "testcontainers" if docker_answers() else "local"
 
 
 def kafka_mode() -> Mode:
@@ -75,7 +75,7 @@ def describe() -> str:
     if postgres == "env":
         parts = urlsplit(os.environ[POSTGRES_ENV])
         postgres_text = f"env {POSTGRES_ENV} ({parts.hostname}:{parts.port})"
-    return f"kafka={kafka_text}, postgres={postgres_text} (embedded/containers start on first use)"
+    return f"kafka={kafka_text}, postgres={postgres_text} (local servers and containers start on first use)"
 
 
 @contextlib.contextmanager
@@ -94,7 +94,7 @@ def _watched(workdir: Path, datadir: Path | None = None) -> Iterator[None]:
     """Cleans up ``workdir`` (and stops the server of ``datadir``) even if pytest gets killed."""
     from . import _watchdog
 
-    watchdog = _watchdog.spawn(workdir, datadir)
+    watchdog = _watchdog.spawn(remove=workdir, postgres_datadir=datadir)
     try:
         yield
     finally:
@@ -113,12 +113,14 @@ def provide_kafka(mode: Mode) -> Iterator[str]:
         with KafkaContainer(KAFKA_IMAGE).with_kraft() as container:
             yield container.get_bootstrap_server()
     else:
-        from .kafka import BrokerStartError, EmbeddedKafka, PortInUseError
+        from .kafka import BrokerStartError, LocalKafka, PortInUseError
         from .testing import free_port
 
         with _workdir("bookshelf-test-kafka-") as workdir, _watched(workdir):
             for attempt in range(_START_ATTEMPTS):
-                broker = EmbeddedKafka(port=free_port(), log_path=workdir / "tansu.log", die_with_parent=True)
+                broker = LocalKafka(
+                    workdir, port=free_port(), controller_port=free_port(), die_with_parent=True
+                )
                 try:
                     broker.start()
                     break

@@ -1,14 +1,15 @@
-"""Clean up after a test session whose pytest process died without running its finalizers.
+"""Clean up after a process that died without running its finalizers (a killed pytest or supervisor).
 
-``python -m bookshelf_infra._watchdog PID WORKDIR [DATADIR]`` waits until process PID is gone, then
-stops the PostgreSQL server of DATADIR (if given) and removes WORKDIR; a session that shuts down
-cleanly terminates its watchdogs first. Needed because ``pg_ctl`` detaches the server, so it outlives
-a killed pytest (``timeout`` sends SIGTERM, which skips fixture finalizers). The broker dies with its
-parent (``die_with_parent``), so for Kafka the watchdog only removes the directory.
+``python -m bookshelf_infra._watchdog PID [--stop-postgres DATADIR] [--remove DIR]`` waits until
+process PID is gone, then stops the PostgreSQL server of DATADIR and removes DIR; a process that shuts
+down cleanly terminates its watchdogs first. Needed because ``pg_ctl`` detaches the server, so it
+outlives a killed parent (``timeout`` and SIGKILL skip fixture finalizers and ``finally`` blocks). The
+broker and the services die with their parent (a parent-death signal), so they need no watchdog.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import shutil
 import signal
@@ -20,9 +21,13 @@ from pathlib import Path
 import psutil
 
 
-def spawn(workdir: Path, datadir: Path | None = None) -> subprocess.Popen[bytes]:
+def spawn(remove: Path | None = None, postgres_datadir: Path | None = None) -> subprocess.Popen[bytes]:
     """Start a watchdog for the calling process, in its own session (so Ctrl-C does not reach it)."""
-    args = [str(psutil.Process().pid), str(workdir), *([str(datadir)] if datadir else [])]
+    args = [str(psutil.Process().pid)]
+    if remove is not None:
+        args += ["--remove", str(remove)]
+    if postgres_datadir is not None:
+        args += ["--stop-postgres", str(postgres_datadir)]
     return subprocess.Popen(
         [sys.executable, "-m", "bookshelf_infra._watchdog", *args],
         stdin=subprocess.DEVNULL,
@@ -33,21 +38,26 @@ def spawn(workdir: Path, datadir: Path | None = None) -> subprocess.Popen[bytes]
 
 
 def main(argv: list[str]) -> int:
-    """Wait for the watched process to exit, then stop the server and remove its directory."""
-    pid, workdir = int(argv[0]), Path(argv[1])
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # the session cleaned up itself
+    """Wait for the watched process to exit, then stop the server and remove the directory."""
+    parser = argparse.ArgumentParser(prog="bookshelf_infra._watchdog")
+    parser.add_argument("pid", type=int)
+    parser.add_argument("--remove", type=Path)
+    parser.add_argument("--stop-postgres", type=Path)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # the watched process cleaned up itself
     try:
-        watched = psutil.Process(pid)
+        watched = psutil.Process(args.pid)
         while watched.is_running() and watched.status() != psutil.STATUS_ZOMBIE:
             time.sleep(1.0)
     except psutil.NoSuchProcess:
         pass
-    if len(argv) > 2:
+    if args.stop_postgres is not None:
         from .postgres import EmbeddedPostgres
 
         with contextlib.suppress(Exception):
-            EmbeddedPostgres(Path(argv[2])).stop()
-    shutil.rmtree(workdir, ignore_errors=True)
+            EmbeddedPostgres(args.stop_postgres).stop()
+    if args.remove is not None:
+        shutil.rmtree(args.remove, ignore_errors=True)
     return 0
 
 

@@ -1,24 +1,26 @@
-"""The embedded broker: lifecycle, and topics, keys, headers and groups with both client libraries.
+"""The local Apache Kafka broker: lifecycle, durability across restarts and kills, and topics, keys,
+headers and groups with both client libraries.
 
-Measured on the 2-core dev machine with the dev/test settings (aiokafka ``fetch_max_wait_ms=10``,
-``session_timeout_ms=6000``, ``heartbeat_interval_ms=1000``): the first consumer-group join on a fresh
-broker takes ~3.0 s (from ``consumer.start()`` to the first record; Tansu waits about half the session
-timeout before completing the first rebalance); ``EmbeddedKafka.start()`` takes 25-100 ms.
+Measured on the 2-core dev machine (Kafka 4.4.0 on OpenJDK 17): ``LocalKafka.start()`` takes ~3 s on
+a new folder (formatting the storage is a JVM run of its own) and ~2.2 s on an existing one; a
+controlled shutdown ~0.3 s. Timings are printed, never asserted.
 """
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from bookshelf_infra.kafka import BrokerStartError, EmbeddedKafka, PortInUseError
+from bookshelf_infra.kafka import BrokerStartError, LocalKafka, PortInUseError
 from bookshelf_infra.testing import eventually, free_port, unique_name
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-AIOKAFKA_GROUP_SETTINGS = {"fetch_max_wait_ms": 10, "session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
+AIOKAFKA_GROUP_SETTINGS = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
 
 
 def create_topic(bootstrap: str, partitions: int = 3) -> str:
@@ -28,22 +30,80 @@ def create_topic(bootstrap: str, partitions: int = 3) -> str:
     return topic
 
 
-def test_embedded_broker_starts_answers_and_stops(tmp_path: Path) -> None:
-    broker = EmbeddedKafka(port=free_port(), log_path=tmp_path / "tansu.log")
+def local_broker(data_dir: Path) -> LocalKafka:
+    return LocalKafka(data_dir, port=free_port(), controller_port=free_port())
+
+
+def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
+    for value in values:
+        producer.produce(topic, value=value, key=b"k")
+    assert producer.flush(10) == 0
+
+
+def consume_committed(bootstrap: str, topic: str, group: str, want: int) -> list[bytes]:
+    """Read ``want`` records as ``group`` from its committed offset (earliest if none), then commit."""
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+         "enable.auto.commit": False, "session.timeout.ms": 6000}
+    )  # fmt: skip
+    consumer.subscribe([topic])
+    values: list[bytes] = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(values) < want and time.monotonic() < deadline:
+            message = consumer.poll(0.2)
+            if message is not None and message.error() is None:
+                values.append(message.value())
+        consumer.commit(asynchronous=False)
+    finally:
+        consumer.close()
+    return values
+
+
+def test_local_broker_starts_answers_names_its_version_and_stops(tmp_path: Path) -> None:
+    broker = local_broker(tmp_path / "kafka")
     started = time.monotonic()
     with broker:
-        elapsed = time.monotonic() - started
+        print(f"first start: {time.monotonic() - started:.2f} s")
         assert broker.is_running()
         assert broker.bootstrap_servers == f"127.0.0.1:{broker.port}"
         assert AdminClient({"bootstrap.servers": broker.bootstrap_servers}).list_topics(timeout=5).brokers
-        assert elapsed < 5, f"broker took {elapsed:.2f} s to answer"
+        assert broker.version.startswith("4.")
+        assert f"Apache Kafka {broker.version}" in broker.describe()
+        assert f"Kafka version: {broker.version}" in broker.log_path.read_text()
     assert not broker.is_running()
     broker.stop()  # idempotent
 
 
+@pytest.mark.parametrize("how", ["graceful", "sigkill"])
+def test_records_and_committed_offsets_survive_a_restart(tmp_path: Path, how: str) -> None:
+    broker = local_broker(tmp_path / "kafka")
+    with broker:
+        topic = create_topic(broker.bootstrap_servers, partitions=1)
+        produce(broker.bootstrap_servers, topic, [b"a", b"b", b"c"])
+        assert consume_committed(broker.bootstrap_servers, topic, "g1", want=2) == [b"a", b"b"]
+        if how == "sigkill":
+            broker.kill()
+        else:
+            broker.stop()
+        started = time.monotonic()
+        broker.start()
+        print(f"restart after {how}: {time.monotonic() - started:.2f} s")
+        produce(broker.bootstrap_servers, topic, [b"d"])
+        watermark = Consumer({"bootstrap.servers": broker.bootstrap_servers, "group.id": "marks"})
+        try:
+            low, high = watermark.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+        finally:
+            watermark.close()
+        assert (low, high) == (0, 4), "the offsets started again instead of continuing"
+        # g1 committed after its second record: it resumes there, not at the beginning or the end.
+        assert consume_committed(broker.bootstrap_servers, topic, "g1", want=2) == [b"c", b"d"]
+
+
 def test_refuses_a_port_that_is_taken(tmp_path: Path) -> None:
-    with EmbeddedKafka(port=free_port(), log_path=tmp_path / "first.log") as first:
-        second = EmbeddedKafka(port=first.port, log_path=tmp_path / "second.log")
+    with local_broker(tmp_path / "first") as first:
+        second = LocalKafka(tmp_path / "second", port=first.port, controller_port=free_port())
         with pytest.raises(
             PortInUseError, match=f"port {first.port} is in use; set BOOKSHELF_KAFKA_PORT or stop"
         ):
@@ -53,11 +113,28 @@ def test_refuses_a_port_that_is_taken(tmp_path: Path) -> None:
 
 
 def test_start_failure_reports_the_log_tail(tmp_path: Path) -> None:
-    # An address this machine does not own: Tansu cannot bind and exits; the error shows its log.
-    broker = EmbeddedKafka(port=free_port(), host="203.0.113.1", log_path=tmp_path / "tansu.log")
-    with pytest.raises(BrokerStartError, match=r"(?s)exited with status .*last lines of .*tansu.log"):
+    # A setting the broker refuses: it exits while starting, and the error shows its log.
+    broker = LocalKafka(
+        tmp_path / "kafka", port=free_port(), controller_port=free_port(), extra_properties={"node.id": "-5"}
+    )
+    with pytest.raises(BrokerStartError, match=r"(?s)(exited with status|formatting).*node.id"):
         broker.start()
     assert not broker.is_running()
+
+
+def test_a_broker_left_behind_by_a_killed_owner_is_stopped_on_the_next_start(tmp_path: Path) -> None:
+    first = local_broker(tmp_path / "kafka")
+    first.start()
+    orphan = psutil.Process(first.pid)
+    first._proc = None  # its owner "dies" without stopping it: the broker keeps the ports
+    try:
+        second = LocalKafka(first.data_dir, port=first.port, controller_port=first.controller_port)
+        with second:
+            assert not orphan.is_running() or orphan.status() == psutil.STATUS_ZOMBIE
+            assert second.pid != orphan.pid
+    finally:
+        if orphan.is_running():
+            orphan.send_signal(signal.SIGKILL)
 
 
 def test_confluent_kafka_round_trip_with_keys_and_headers(kafka_bootstrap: str) -> None:
@@ -75,7 +152,6 @@ def test_confluent_kafka_round_trip_with_keys_and_headers(kafka_bootstrap: str) 
             "enable.auto.commit": False,
             "session.timeout.ms": 6000,
             "heartbeat.interval.ms": 1000,
-            "fetch.wait.max.ms": 10,
         }
     )
     consumer.subscribe([topic])

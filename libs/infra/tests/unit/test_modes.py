@@ -27,7 +27,7 @@ def test_docker_decides_when_no_variable_is_set(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(_providers, "docker_answers", lambda: True)
     assert _providers.kafka_mode() == "testcontainers"
     monkeypatch.setattr(_providers, "docker_answers", lambda: False)
-    assert _providers.postgres_mode() == "embedded"
+    assert _providers.postgres_mode() == "local"
 
 
 def test_bookshelf_test_infra_skips_the_docker_probe(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,10 +35,10 @@ def test_bookshelf_test_infra_skips_the_docker_probe(monkeypatch: pytest.MonkeyP
         raise AssertionError("Docker must not be probed")
 
     monkeypatch.setattr(_providers, "docker_answers", probe)
-    monkeypatch.setenv("BOOKSHELF_TEST_INFRA", "embedded")
-    assert _providers.kafka_mode() == "embedded"
+    monkeypatch.setenv("BOOKSHELF_TEST_INFRA", "local")
+    assert _providers.kafka_mode() == "local"
     monkeypatch.setenv("BOOKSHELF_TEST_INFRA", "podman")
     with pytest.raises(
-        ValueError, match="BOOKSHELF_TEST_INFRA='podman': expected 'embedded' or 'testcontainers'"
+        ValueError, match="BOOKSHELF_TEST_INFRA='podman': expected 'local' or 'testcontainers'"
     ):
         _providers.postgres_mode()

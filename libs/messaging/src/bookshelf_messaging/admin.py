@@ -1,9 +1,14 @@
-"""Topic administration: create every topic with its final partition count, idempotently.
+"""Topic administration: create every missing topic once, with its final configuration.
 
-The embedded broker has no CreatePartitions (EMBEDDED-INFRA.md), so topics are created once with
-their final partition count; an existing topic is left as it is. Dead-letter topics are compacted
-by entry id, so tombstones close entries. Synchronous functions use confluent-kafka's AdminClient;
-the ``async`` ones run them in a thread so they never block an event loop.
+A topic that exists is never touched: its records, offsets and configuration are the broker's to keep.
+Partition counts are final (adding partitions would move keys and break per-key order). Event topics
+and their bulk lanes keep their whole history (``retention.ms=-1``): projection rebuilds and new
+consumer groups read them from the beginning. Dead-letter topics are compacted by entry id, so a
+tombstone closes an entry. Replication is ``KAFKA_TOPIC_REPLICATION_FACTOR``, else min(3, brokers),
+with ``min.insync.replicas`` one less (at least 1). docs/deploy.md has the table.
+
+Synchronous functions use confluent-kafka's AdminClient; the ``async`` ones run them in a thread so
+they never block an event loop.
 """
 
 from __future__ import annotations
@@ -30,6 +35,16 @@ def topic_plan(specs: Iterable[TopicSpec] = TOPICS) -> list[TopicPlan]:
     return plan
 
 
+def topic_config(compacted: bool, replication: int) -> dict[str, str]:
+    """The configuration a topic is created with (compacted: a dead-letter topic)."""
+    config = {"min.insync.replicas": str(max(1, replication - 1))}
+    if compacted:
+        config["cleanup.policy"] = "compact"
+    else:
+        config["retention.ms"] = "-1"
+    return config
+
+
 def create_topics_sync(
     kafka: KafkaSettings, plan: Iterable[TopicPlan], *, timeout_s: float = 30.0
 ) -> list[str]:
@@ -37,14 +52,13 @@ def create_topics_sync(
     admin = AdminClient(kafka.confluent_config())
     metadata = admin.list_topics(timeout=timeout_s)
     existing = set(metadata.topics)
-    # Replication factor -1 (broker default) needs KIP-464; a single broker always means factor 1.
-    replication = 1 if len(metadata.brokers) <= 1 else -1
+    replication = kafka.topic_replication_factor or min(3, max(1, len(metadata.brokers)))
     wanted = [
         NewTopic(
             name,
             num_partitions=partitions,
             replication_factor=replication,
-            config={"cleanup.policy": "compact"} if compacted else {},
+            config=topic_config(compacted, replication),
         )
         for name, partitions, compacted in plan
         if name not in existing

@@ -23,7 +23,6 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_messaging import metrics
-from bookshelf_messaging._fetch_wait import AdaptiveFetchWait
 from bookshelf_messaging._processing import AnyHandler, BatchHandler, Handler, PartitionProcessor, RetryPolicy
 from bookshelf_messaging._workers import PartitionWorkers
 from bookshelf_messaging.dlq import DeadLetterRecord, Failure, build_dead_letter, truncated
@@ -123,7 +122,7 @@ class ConsumerRunner:
             group_id=self.group_id,
             client_id=self.client_id,
             enable_auto_commit=False,
-            auto_offset_reset="earliest",  # never "latest": wrong on the embedded broker
+            auto_offset_reset="earliest",  # a new group reads the whole history
         )
         producer = AIOKafkaProducer(
             **self.kafka.aiokafka_kwargs(),
@@ -156,12 +155,6 @@ class ConsumerRunner:
             consumer, self.processor, batch_max=self.batch_max, retry_after_s=RETRY_AFTER_INFRA_S
         )
         lanes = LaneController(consumer, self.group_id) if self.lanes else None
-        fetch_wait = AdaptiveFetchWait(
-            consumer,
-            busy_ms=self.kafka.fetch_max_wait_ms,
-            idle_ms=self.kafka.fetch_idle_wait_ms,
-            quiet_after_s=self.kafka.fetch_quiet_after_ms / 1000,
-        )
         self._workers = workers
         try:
             while not self._stop.is_set():
@@ -169,7 +162,6 @@ class ConsumerRunner:
                 # While partitions wait for their queues to drain, come back sooner to resume them.
                 wait_ms = FETCH_TIMEOUT_MS // 5 if throttled else FETCH_TIMEOUT_MS
                 batches = await consumer.getmany(timeout_ms=wait_ms, max_records=self.batch_max * 4)
-                fetch_wait.observe(bool(batches), time.monotonic())
                 if lanes is not None:
                     batches = await lanes.apply(batches, workers)
                 for tp, records in batches.items():

@@ -1,4 +1,4 @@
-"""Local (embedded) infrastructure for `bookshelf run` and `bookshelf db`: where it lives and its addresses.
+"""Local infrastructure for `bookshelf run` and `bookshelf db`: where it lives and its addresses.
 
 Every address can be overridden from the environment; when `KAFKA_BOOTSTRAP_SERVERS` or a service's
 `<SERVICE>_DATABASE_URL` is set, that part is external and nothing is started for it.
@@ -19,6 +19,9 @@ class LocalConfig:
 
     home: Path = field(default_factory=lambda: Path(os.environ.get("BOOKSHELF_HOME", ".bookshelf")).resolve())
     kafka_port: int = field(default_factory=lambda: int(os.environ.get("BOOKSHELF_KAFKA_PORT", "9092")))
+    kafka_controller_port: int = field(
+        default_factory=lambda: int(os.environ.get("BOOKSHELF_KAFKA_CONTROLLER_PORT", "9093"))
+    )
     pg_port: int = field(default_factory=lambda: int(os.environ.get("BOOKSHELF_PG_PORT", "5433")))
     host: str = "127.0.0.1"
 

@@ -1,8 +1,10 @@
-"""`bookshelf run`: embedded Kafka + PostgreSQL, topics, databases, migrations, every service, URLs.
+"""`bookshelf run`: local Apache Kafka + PostgreSQL, topics, databases, migrations, every service, URLs.
 
-Order of start: infrastructure, topics (re-created on every start: the embedded broker keeps nothing
-across restarts), databases and migrations, then the services. Ctrl-C (or SIGTERM) stops the services
-first, then the broker and PostgreSQL.
+Order of start: infrastructure (data kept under ``.bookshelf/``), missing topics, databases and
+migrations, then the services. Ctrl-C (or SIGTERM) stops the services first, then the broker and
+PostgreSQL. If `bookshelf run` itself is killed, nothing outlives it: the broker and the services get
+SIGTERM from the kernel (a parent-death signal) and a watchdog process stops PostgreSQL, so the next
+start finds its ports free and its data intact.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ console = Console()
 
 
 @contextlib.contextmanager
-def embedded_infrastructure(config: LocalConfig, specs: list[ServiceSpec]) -> Iterator[None]:
-    """Start the embedded broker and PostgreSQL unless the environment points at external ones."""
-    from bookshelf_infra.kafka import EmbeddedKafka
+def local_infrastructure(config: LocalConfig, specs: list[ServiceSpec]) -> Iterator[None]:
+    """Start the local broker and PostgreSQL unless the environment points at external ones."""
+    from bookshelf_infra import _watchdog
+    from bookshelf_infra.kafka import LocalKafka
     from bookshelf_infra.postgres import EmbeddedPostgres
 
     with contextlib.ExitStack() as stack:
@@ -37,16 +40,24 @@ def embedded_infrastructure(config: LocalConfig, specs: list[ServiceSpec]) -> It
             with console.status(f"Starting PostgreSQL on {config.host}:{config.pg_port}"):
                 pg.start()
             stack.callback(pg.stop)
+            watchdog = _watchdog.spawn(postgres_datadir=pg.datadir)  # stops PostgreSQL if we are killed
+            stack.callback(watchdog.terminate)
             for spec in specs:
                 if spec.database and not spec.database_url_override():
                     pg.create_database(spec.database)
         if not config.external_kafka:
-            config.logs.mkdir(parents=True, exist_ok=True)
-            kafka = EmbeddedKafka(
-                port=config.kafka_port, host=config.host, log_path=config.logs / "kafka.log"
+            kafka = LocalKafka(
+                config.home / "kafka",
+                port=config.kafka_port,
+                host=config.host,
+                controller_port=config.kafka_controller_port,
+                die_with_parent=True,
             )
-            with console.status(f"Starting the Kafka-protocol broker on {config.kafka_bootstrap}"):
+            with console.status("Preparing Apache Kafka (the jars are fetched and verified once)"):
+                version = kafka.version
+            with console.status(f"Starting Apache Kafka {version} on {config.kafka_bootstrap}"):
                 kafka.start()
+            console.print(f"Broker: {kafka.describe()}")
             stack.callback(kafka.stop)
         yield
 
@@ -72,10 +83,10 @@ def print_urls(children: list[Child], ready: dict[str, bool], config: LocalConfi
     table.add_column("state")
     for child in children:
         state = "[green]ready" if ready[child.spec.name] else "[red]not ready (see log)"
-        table.add_row(child.spec.name, f"{child.url}/docs", state)
+        table.add_row(child.spec.name, f"{child.url}{child.spec.page}", state)
     table.add_row("kafka", config.kafka_bootstrap, "[green]up")
     console.print(table)
-    console.print(f"Logs: {config.logs}/<service>.log")
+    console.print(f"Logs: {config.logs}/<service>.log; data: {config.home} (make clean deletes it)")
 
 
 def run_system(specs: list[ServiceSpec], config: LocalConfig | None = None) -> int:
@@ -89,7 +100,7 @@ def run_system(specs: list[ServiceSpec], config: LocalConfig | None = None) -> i
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    with embedded_infrastructure(config, specs):
+    with local_infrastructure(config, specs):
         prepare(config, specs)
         children = [
             Child(

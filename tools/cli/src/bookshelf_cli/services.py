@@ -1,4 +1,4 @@
-"""The deployables `bookshelf run` knows about, with their default ports (API.md) and databases."""
+"""The deployables `bookshelf run` knows about: default ports (docs/reference/http.md), databases."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ class ServiceSpec:
     port: int
     database: str | None
     env_prefix: str
+    page: str = "/docs"  # what the start table links to: the API's docs, or the service's own page
 
     @property
     def installed(self) -> bool:
@@ -45,8 +46,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("inventory", "bookshelf_inventory", 8003, "inventory", "INVENTORY"),
     ServiceSpec("shipping", "bookshelf_shipping", 8004, "shipping", "SHIPPING"),
     ServiceSpec("storefront-query", "bookshelf_storefront", 8005, "storefront", "STOREFRONT"),
-    ServiceSpec("fulfillment", "bookshelf_fulfillment", 8006, None, "FULFILLMENT"),
-    ServiceSpec("observatory", "bookshelf_observatory", 9000, "observatory", "OBSERVATORY"),
+    ServiceSpec("fulfillment", "bookshelf_fulfillment", 8006, None, "FULFILLMENT", page="/fulfillments"),
+    ServiceSpec("observatory", "bookshelf_observatory", 9000, "observatory", "OBSERVATORY", page="/"),
 )
 
 

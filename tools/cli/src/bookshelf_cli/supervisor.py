@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from bookshelf_infra._proc import die_with_parent_hook
 
 from bookshelf_cli.services import ServiceSpec
 
@@ -40,6 +41,7 @@ class Child:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops children in order
+            preexec_fn=die_with_parent_hook(),  # SIGTERM from the kernel if the supervisor is killed
         )
         log.close()
 
