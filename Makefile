@@ -10,7 +10,7 @@ LINT_PATHS := libs services tools tests bench
 SRC_DIRS := $(wildcard libs/*/src services/*/src tools/*/src)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv setup run test test-unit test-integration test-e2e test-faults lint audit format bench up down logs images clean
+.PHONY: help uv setup run test test-unit test-integration test-e2e test-faults lint audit format bench up down logs images clean kafka-lock
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,7 +22,7 @@ uv: ## Install uv from PyPI if it is missing
 setup: uv ## Install every package of the workspace (from uv.lock) into .venv
 	@$(UV) sync --locked --quiet
 
-run: setup ## Start embedded Kafka + PostgreSQL and every service; prints the URLs (Ctrl-C stops)
+run: setup ## Start Apache Kafka + PostgreSQL (data in .bookshelf/) and every service; prints the URLs (Ctrl-C stops)
 	@$(RUN) bookshelf run
 
 .PHONY: browser
@@ -43,7 +43,7 @@ test: setup browser ## Everything CI runs: unit, integration, end-to-end, contra
 test-unit: setup ## Unit tests only (no I/O)
 	@$(PYTEST) -q -m unit
 
-test-integration: setup ## Integration tests (real PostgreSQL and Kafka-protocol broker)
+test-integration: setup ## Integration tests (real PostgreSQL and Apache Kafka)
 	@$(PYTEST) -q -m integration
 
 test-e2e: setup browser ## End-to-end tests (every service over HTTP and Kafka)
@@ -83,8 +83,11 @@ down: ## Stop docker compose, keeping the data volumes (make down ARGS=-v delete
 logs: ## Follow docker compose logs (make logs SERVICE=catalog for one service)
 	$(COMPOSE) $(COMPOSE_FILES) logs -f --tail=100 $(SERVICE)
 
-images: ## Build the service images bookshelf/<service>:<BOOKSHELF_IMAGE_TAG, default dev>
+images: ## Build the service images localhost/bookshelf/<service>:<BOOKSHELF_IMAGE_TAG, default dev>
 	$(COMPOSE) $(COMPOSE_FILES) build
 
-clean: ## Remove the local data of embedded PostgreSQL (.bookshelf/)
+clean: ## Delete the local data of `make run` (.bookshelf/: PostgreSQL and Kafka); the cached Kafka jars stay
 	rm -rf .bookshelf
+
+kafka-lock: setup ## Re-resolve the local broker's jars with mvn into libs/infra/.../kafka.lock.json (VERSION=4.4.0)
+	@$(RUN) python -m bookshelf_infra.kafka_lock $(VERSION)

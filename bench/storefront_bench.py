@@ -50,7 +50,7 @@ from bookshelf_contracts import (
     key_for,
     topic_for,
 )
-from bookshelf_infra.kafka import EmbeddedKafka
+from bookshelf_infra.kafka import temporary_broker
 from bookshelf_infra.postgres import EmbeddedPostgres
 from bookshelf_infra.testing import free_port
 from bookshelf_messaging import KafkaSettings, ensure_topics
@@ -238,7 +238,7 @@ async def projection_run(pg: EmbeddedPostgres, events: int, run: int, orders: in
     await pg.create_database_async(name)
     url, dsn = pg.sqlalchemy_url(name), pg.dsn(name)
     await asyncio.to_thread(upgrade, url)
-    with EmbeddedKafka(port=free_port()) as broker:
+    with temporary_broker() as broker:
         kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
         await ensure_topics(kafka)
         components = build(StorefrontSettings(env="dev", database_url=url), kafka)
@@ -276,7 +276,7 @@ async def _latency(args: argparse.Namespace, pg: EmbeddedPostgres) -> tuple[list
     await conn.execute("VACUUM (ANALYZE) storefront_view_g1")
     await conn.close()
     seeded, runs = time.perf_counter() - started, []
-    with EmbeddedKafka(port=free_port()) as broker:
+    with temporary_broker() as broker:
         for run in range(args.runs):
             runs.append(await latency_run(url, broker.bootstrap_servers, rows, args.queries, run))
             print(f"  latency run {run + 1}: p50 {runs[-1]['p50_ms']:.1f}, p99 {runs[-1]['p99_ms']:.1f} ms")

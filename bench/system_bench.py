@@ -2,7 +2,7 @@
 
     uv run python bench/system_bench.py [--runs 3] [--books 200] [--attach] [--scenarios burst,flash,import]
 
-Starts `bookshelf run` (embedded broker and PostgreSQL, every service) on free ports unless
+Starts `bookshelf run` (local Apache Kafka and PostgreSQL, every service) on free ports unless
 ``--attach`` points it at a running system, seeds books, then per run: finds the highest sustained
 order rate (open-loop steps), measures latency at 25/50/80 % of it and at the target rate (100/s) with
 GET /storefront reads alongside; then a burst, a flash sale and a bulk import while orders flow.

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bookshelf_infra.kafka import EmbeddedKafka
+from bookshelf_infra.kafka import LocalKafka
 from bookshelf_infra.postgres import EmbeddedPostgres
 from bookshelf_infra.testing import free_port
 from bookshelf_messaging import KafkaSettings
@@ -83,7 +83,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 def _measure(args: argparse.Namespace) -> dict[str, Any]:
     """Start the servers, run every phase ``args.runs`` times, stop the servers."""
     with tempfile.TemporaryDirectory(prefix="bench-messaging-") as tmp:
-        broker = EmbeddedKafka(port=free_port(), die_with_parent=True)
+        broker = LocalKafka(
+            Path(tmp) / "kafka", port=free_port(), controller_port=free_port(), die_with_parent=True
+        )
         pg = EmbeddedPostgres(Path(tmp) / "pg", port=free_port())  # durable defaults (fsync on)
         broker.start()
         pg.start()

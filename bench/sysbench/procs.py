@@ -1,7 +1,7 @@
 """CPU seconds and memory per process of the system (psutil over the `bookshelf run` process tree).
 
 Processes are grouped by what they are: each service (`python -m bookshelf_<name>`), the broker
-(tansu), PostgreSQL (postmaster and every backend), the `bookshelf run` supervisor, and the bench
+(Apache Kafka), PostgreSQL (postmaster and every backend), the `bookshelf run` supervisor, and the bench
 itself (this process and its children: the watcher). PostgreSQL runs as a daemon outside the tree,
 so its postmaster is passed as a root of its own (``also``). A sampler thread reads every process each
 ``interval`` s; windows opened with ``window()`` collect CPU deltas and peaks between two moments.
@@ -50,7 +50,7 @@ def classify(proc: psutil.Process, root_pid: int | None) -> str:
     for module, group in SERVICE_MODULES.items():
         if f"-m {module}" in joined:
             return group
-    if "tansu" in joined or "tansu" in name:
+    if "kafka.Kafka" in cmd:
         return "broker"
     if "postgres" in name or "postgres" in joined[:40]:
         return "postgres"

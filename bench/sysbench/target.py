@@ -105,6 +105,7 @@ def start_embedded(home: Path, *, env: dict[str, str] | None = None, ready_timeo
     child_env |= {
         "BOOKSHELF_HOME": str(home),
         "BOOKSHELF_KAFKA_PORT": str(kafka_port),
+        "BOOKSHELF_KAFKA_CONTROLLER_PORT": str(free_port()),
         "BOOKSHELF_PG_PORT": str(pg_port),
     }
     child_env |= env or {}

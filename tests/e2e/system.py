@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -113,7 +113,6 @@ def start_system(
     ``ready_timeout`` is per service (default ``BOOKSHELF_E2E_READY_TIMEOUT`` or 120 s): a system
     started while others run on a small machine can take longer.
     """
-    ready_timeout = ready_timeout or float(os.environ.get("BOOKSHELF_E2E_READY_TIMEOUT", "120"))
     specs = tuple(installed_services(services))
     ports = {s.name: free_port() for s in specs}
     kafka_port, pg_port = free_port(), free_port()
@@ -126,19 +125,36 @@ def start_system(
     child_env |= {
         "BOOKSHELF_HOME": str(home),
         "BOOKSHELF_KAFKA_PORT": str(kafka_port),
+        "BOOKSHELF_KAFKA_CONTROLLER_PORT": str(free_port()),
         "BOOKSHELF_PG_PORT": str(pg_port),
     }
     child_env |= env or {}
+    system = RunningSystem(
+        _launch(home, specs, child_env), f"127.0.0.1:{kafka_port}", specs, ports, home, child_env
+    )
+    return _ready(system, ready_timeout)
+
+
+def restart_system(system: RunningSystem, ready_timeout: float | None = None) -> RunningSystem:
+    """`bookshelf run` again on the stopped (or killed) ``system``'s home, ports and environment."""
+    assert system.process.poll() is not None, "stop or kill the system first"
+    assert system.env is not None
+    process = _launch(system.home, system.services, system.env)
+    return _ready(replace(system, process=process), ready_timeout)
+
+
+def _launch(home: Path, specs: tuple[ServiceSpec, ...], env: dict[str, str]) -> subprocess.Popen[bytes]:
     args = [sys.executable, "-m", "bookshelf_cli.main", "run"]
     for spec in specs:
         args += ["--service", spec.name]
-    process = subprocess.Popen(
-        args, env=child_env, stdout=(home / "run.out").open("wb"), stderr=subprocess.STDOUT
-    )
-    system = RunningSystem(process, f"127.0.0.1:{kafka_port}", specs, ports, home, env=child_env)
+    return subprocess.Popen(args, env=env, stdout=(home / "run.out").open("ab"), stderr=subprocess.STDOUT)
+
+
+def _ready(system: RunningSystem, ready_timeout: float | None) -> RunningSystem:
+    timeout = ready_timeout or float(os.environ.get("BOOKSHELF_E2E_READY_TIMEOUT", "120"))
     try:
-        for spec in specs:
-            wait_ready(system, spec.name, timeout=ready_timeout)
+        for spec in system.services:
+            wait_ready(system, spec.name, timeout=timeout)
     except BaseException:
         system.stop()
         raise

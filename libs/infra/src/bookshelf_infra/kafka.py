@@ -11,15 +11,17 @@ no rebalance delay for the first member of a group, no automatic topic creation,
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
+import tempfile
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 import psutil
 from confluent_kafka.admin import AdminClient
@@ -28,7 +30,7 @@ from ._net import PortInUseError, listens_on, port_in_use
 from ._proc import die_with_parent_hook, stop_process_group
 from .kafka_dist import KafkaDistribution, kafka_distribution
 
-__all__ = ["BrokerStartError", "LocalKafka", "PortInUseError", "broker_properties"]
+__all__ = ["BrokerStartError", "LocalKafka", "PortInUseError", "broker_properties", "temporary_broker"]
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +158,7 @@ class LocalKafka:
         self._reap_orphan()
         for port, variable in (
             (self.port, "BOOKSHELF_KAFKA_PORT"),
-            (self.controller_port, "BOOKSHELF_KAFKA_PORT"),
+            (self.controller_port, "BOOKSHELF_KAFKA_CONTROLLER_PORT"),
         ):
             if port_in_use(self.host if port == self.port else "127.0.0.1", port):
                 raise PortInUseError(f"port {port} is in use; set {variable} or stop the other process")
@@ -294,6 +296,18 @@ class LocalKafka:
 
     def __repr__(self) -> str:
         return f"LocalKafka({self.bootstrap_servers!r}, data_dir={str(self.data_dir)!r}, running={self.is_running()})"
+
+
+@contextlib.contextmanager
+def temporary_broker(**kwargs: Any) -> Iterator[LocalKafka]:
+    """A broker on free ports with its data in a new temporary folder, removed after the block."""
+    from ._net import free_port
+
+    with tempfile.TemporaryDirectory(prefix="bookshelf-kafka-") as tmp:
+        kwargs.setdefault("port", free_port())
+        kwargs.setdefault("controller_port", free_port())
+        with LocalKafka(Path(tmp), **kwargs) as broker:
+            yield broker
 
 
 def _cluster_id() -> str:

@@ -162,7 +162,7 @@ def _indexed(topic: str) -> float:
 
 
 async def test_a_new_record_at_old_coordinates_replaces_the_row(observatory_it: ObservatoryIT) -> None:
-    """The embedded broker restarts empty and reuses offsets; the index must follow, not keep the old."""
+    """A re-created topic (or a wiped broker) reuses offsets; the index must follow, not keep the old."""
     topic = f"{observatory_it.base}.restarted"
 
     def record(message_id: str, value: bytes, ms: int) -> Parsed:
@@ -183,7 +183,7 @@ async def test_a_new_record_at_old_coordinates_replaces_the_row(observatory_it: 
 async def test_rows_past_the_watermark_are_forgotten_after_a_broker_reset(
     observatory_it: ObservatoryIT,
 ) -> None:
-    """Rows at offsets the broker does not have (it started empty) go; their dead letters close."""
+    """Rows at offsets the broker does not have (its data was wiped) go; their dead letters close."""
     topic, dlq_topic = observatory_it.orders, f"{observatory_it.orders}.dlq"
     ghosts = [
         parse_record(topic, 0, offset, b"k", b"{}", [("message_id", b"ghost")], 1_000) for offset in (50, 51)

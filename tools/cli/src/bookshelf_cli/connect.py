@@ -41,7 +41,7 @@ def require_broker(kafka: KafkaSettings, timeout_s: float = 5.0) -> AdminClient:
         fail(
             f"the Kafka broker at {kafka.bootstrap_servers} does not answer ({exc.args[0]})",
             f"{START_HINT}, or point the CLI at your broker with KAFKA_BOOTSTRAP_SERVERS "
-            "(or BOOKSHELF_KAFKA_PORT for the embedded one)",
+            "(or BOOKSHELF_KAFKA_PORT for the local one)",
         )
     return admin
 

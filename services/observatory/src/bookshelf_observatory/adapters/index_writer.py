@@ -4,9 +4,9 @@
 single prepared statement whatever the batch size (hundreds or thousands of rows, 15 parameters), so a
 catalog import of 50,000 books is indexed in a few dozen statements.
 
-Re-reading a record changes nothing. A *different* record at known coordinates replaces the row: the
-embedded broker forgets everything on restart and hands out offset 0 again, while this database keeps
-its rows (``make run`` twice); without the replacement the new messages would never be indexed.
+Re-reading a record changes nothing. A *different* record at known coordinates replaces the row: a
+topic deleted and created again (or a broker whose data was wiped while this database kept its rows)
+hands out offset 0 again; without the replacement the new messages would never be indexed.
 """
 
 from __future__ import annotations
