@@ -1,10 +1,11 @@
 """`make bench`: every benchmark under bench/, one after the other (each prints its own table).
 
+    broker_bench.py      the local Apache Kafka: start time, idle CPU and memory, end-to-end latency
     messaging_bench.py   outbox relay and consumer runner throughput (issue: foundation)
     storefront_bench.py  GET /storefront latency at 100,000 books, projection throughput
     system_bench.py      the whole system: orders over HTTP until fulfilled (updates docs/benchmarks.md)
 
-Each script starts the infrastructure it needs (embedded broker and PostgreSQL on free ports), runs
+Each script starts the infrastructure it needs (local Apache Kafka and PostgreSQL on free ports), runs
 3 times, prints medians with min/max and writes bench/results/. ``make bench ONLY=system_bench.py``
 runs one of them; options of one script: ``uv run python bench/<script> --help``.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 # Sized so the whole of `make bench` stays under 10 minutes on 2 cores.
 SCRIPTS = {
+    "broker_bench.py": [],
     "messaging_bench.py": ["--events", "30000"],
     "storefront_bench.py": [],
     # burst and bulk import are left out of `make bench` to fit 10 minutes at today's throughput:

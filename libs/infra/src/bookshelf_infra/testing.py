@@ -8,11 +8,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ._net import free_port
 
-__all__ = ["TestDatabase", "eventually", "free_port", "unique_name"]
+__all__ = ["TestDatabase", "eventually", "free_port", "partitions_of", "unique_name"]
 
 T = TypeVar("T")
 
@@ -50,6 +50,20 @@ async def eventually(
                 f"{message} (after {timeout:g} s and {attempts} attempts; {last})"
             ) from last_exc
         await asyncio.sleep(interval)
+
+
+async def partitions_of(consumer: Any, topic: str, *, timeout: float = 20.0) -> list[int]:  # noqa: ASYNC109
+    """The partition numbers of ``topic``, as an aiokafka consumer without a subscription sees them.
+
+    Such a consumer knows the metadata of no topic until it asks: ``topics()`` fetches all of it.
+    """
+
+    async def known() -> set[int] | None:
+        await consumer.topics()
+        partitions: set[int] | None = consumer.partitions_for_topic(topic)
+        return partitions
+
+    return sorted(await eventually(known, timeout=timeout, message=f"topic {topic} unknown to the broker"))
 
 
 def unique_name(prefix: str = "t") -> str:

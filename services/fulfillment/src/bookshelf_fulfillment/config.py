@@ -37,7 +37,7 @@ class FulfillmentSettings(BaseSettings):
     )
     index_rescan_s: float = Field(default=60.0, gt=0, description="Full rescan of the table for deadlines")
     fetch_max_wait_ms: int = Field(
-        default=20, ge=1, description="Consumer fetch wait (faust hard-codes 1500 ms; see README)"
+        default=500, ge=1, description="Consumer fetch wait (faust hard-codes 1500 ms; see README)"
     )
     log_level: str = Field(default="INFO")
 

@@ -36,7 +36,7 @@ from bookshelf_contracts import (
     topic_for,
 )
 from bookshelf_infra.pgadmin import PostgresAdmin
-from bookshelf_infra.testing import eventually, unique_name
+from bookshelf_infra.testing import partitions_of, unique_name
 from bookshelf_inventory import migrations
 from bookshelf_inventory.bootstrap import build
 from bookshelf_inventory.config import InventorySettings
@@ -76,8 +76,7 @@ class Feed:
         await consumer.start()
         tps: list[TopicPartition] = []
         for topic in self.topics:
-            partitions = await eventually(lambda t=topic: consumer.partitions_for_topic(t), timeout=20)
-            tps.extend(TopicPartition(topic, p) for p in sorted(partitions))
+            tps.extend(TopicPartition(topic, p) for p in await partitions_of(consumer, topic))
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         self._task = asyncio.create_task(self._read(consumer))

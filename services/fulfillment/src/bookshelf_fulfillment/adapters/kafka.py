@@ -1,8 +1,9 @@
 """faust plumbing: the app class (fetch wait, rewinds, recovery order), topic creation, sending.
 
-faust's aiokafka driver hard-codes ``fetch_max_wait_ms=1500`` for the worker's consumer. The embedded
-broker answers a fetch only when the wait ends (EMBEDDED-INFRA.md), so every saga hop would cost up to
-1.5 s; ``SagaApp`` swaps in a transport whose consumer waits ``FULFILLMENT_FETCH_MAX_WAIT_MS`` instead.
+faust's aiokafka driver hard-codes ``fetch_max_wait_ms=1500`` for the worker's consumer; ``SagaApp``
+swaps in a transport whose consumer waits ``FULFILLMENT_FETCH_MAX_WAIT_MS`` (500 ms) instead, the same
+wait as every other consumer. Kafka answers a waiting fetch as soon as a record arrives, so the wait
+costs no latency; it bounds how long a paused partition waits to be fetched again.
 
 ``SagaApp`` also fixes the order of faust's end of table recovery (``_SagaRecovery``), which lost the
 records that arrived while a worker was down, and makes skipped offsets visible (``_Consumer``).
@@ -154,8 +155,8 @@ def broker_credentials(kafka: KafkaSettings) -> Any:
 def ensure_saga_topics(kafka: KafkaSettings) -> int:
     """Create the saga's topics if missing; return the inputs' (common) partition count.
 
-    The embedded broker forgets every topic on restart, so the worker cannot rely on someone else
-    having created them. Raises PartitioningError when the inputs' partition counts differ.
+    The worker may start before `bookshelf run` or a deploy Job created them; a topic that exists is
+    left as it is. Raises PartitioningError when the inputs' partition counts differ.
     """
     specs = [spec for spec in TOPICS if spec.name in (*SAGA_INPUTS, *COMMAND_TOPICS)]
     partitions = topic_spec(SAGA_INPUTS[0]).partitions

@@ -55,7 +55,7 @@ RAW: dict[str, Any] = {
 
 
 def build_app(settings: FulfillmentSettings, kafka: KafkaSettings) -> faust.App:
-    """The faust app with the settings the embedded broker needs (EMBEDDED-INFRA.md)."""
+    """The faust app: at-least-once, the services' group timing, raw bytes in and out."""
     session_s = kafka.session_timeout_ms / 1000
     return SagaApp(
         settings.app_id,
