@@ -88,6 +88,24 @@ async def ensure_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec] = TOPIC
     return await asyncio.to_thread(ensure_topics_sync, kafka, list(specs))
 
 
+def partition_counts_sync(
+    kafka: KafkaSettings, topics: Iterable[str], *, timeout_s: float = 30.0
+) -> dict[str, int]:
+    """The partition count of each topic (0 when it does not exist), from one Metadata request.
+
+    Use this rather than an unsubscribed aiokafka consumer's ``partitions_for_topic``: such a consumer
+    asks Kafka for the metadata of no topic, so it knows none.
+    """
+    metadata = AdminClient(kafka.confluent_config()).list_topics(timeout=timeout_s)
+    found = metadata.topics
+    return {name: len(found[name].partitions) if name in found else 0 for name in topics}
+
+
+async def partition_counts(kafka: KafkaSettings, topics: Iterable[str]) -> dict[str, int]:
+    """``partition_counts_sync`` in a worker thread."""
+    return await asyncio.to_thread(partition_counts_sync, kafka, list(topics))
+
+
 async def create_topic(kafka: KafkaSettings, name: str, partitions: int = 6, compacted: bool = False) -> bool:
     """Create one topic if missing (tests: unique names per test); True when it was created."""
     created = await asyncio.to_thread(create_topics_sync, kafka, [(name, partitions, compacted)])
