@@ -13,6 +13,7 @@ from bookshelf_cli.dlq import dlq_app
 from bookshelf_cli.importer import import_app
 from bookshelf_cli.local import LocalConfig
 from bookshelf_cli.observatory import observatory
+from bookshelf_cli.outbox import outbox_app
 from bookshelf_cli.projections import projections_app
 from bookshelf_cli.services import ServiceSpec, installed_services
 from bookshelf_cli.status import status
@@ -22,6 +23,7 @@ app = typer.Typer(help="Operate Bookshelf: run it, manage databases, inspect Kaf
 db_app = typer.Typer(help="Databases and tables of each service.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(projections_app, name="projections")
 app.command("status")(status)
 app.command("trace")(trace)
