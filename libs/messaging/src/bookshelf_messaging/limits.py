@@ -19,6 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 MAX_MESSAGE_BYTES = 1_000_000
+# Dead-letter topics take a record of the largest size above plus its failure headers (stack trace,
+# error, origin): twice the limit leaves ample room, so a dead letter is kept whole.
+DLQ_MAX_MESSAGE_BYTES = 2 * MAX_MESSAGE_BYTES
 FRAMING_BYTES = 1_024  # record batch header (61 bytes), record and header varints, with room to spare
 MAX_RECORD_BYTES = MAX_MESSAGE_BYTES - FRAMING_BYTES
 
