@@ -92,8 +92,8 @@ async def stop(system: RunningSystem, mode: str) -> None:
         system.process.wait(10)
 
     async def all_gone() -> bool:
-        left = gone(processes)
-        assert not left, f"still running after {mode}: {[(p.pid, p.name()) for p in left]}"
+        left = [(p.pid, " ".join(p.cmdline())[:160]) for p in gone(processes)]
+        assert not left, f"still running after {mode}: {left}"
         return True
 
     await Shop.wait_for(all_gone, f"processes outlived `bookshelf run` ({mode})", within=90)
