@@ -75,7 +75,7 @@ def build_app(settings: FulfillmentSettings, kafka: KafkaSettings) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
         TableManager=SagaTableManager,
-        table_standby_replicas=0,  # the memory store drops standby data anyway
+        table_standby_replicas=0,  # memory:// tables keep no standby copy worth its cost
         autodiscover=False,
         web_enabled=True,
         web_port=settings.port,
