@@ -244,10 +244,10 @@ def run_service(
     options = parse_args(name, argv)
     try:
         components = build_components(options)
-    except (InsecureSettingsError, ValidationError) as exc:
+        configure_logging(name)
+    except (InsecureSettingsError, ValidationError, ValueError) as exc:
         print(f"{name}: refusing to start: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    configure_logging(name)
 
     async def main() -> int:
         await prepare(components)
