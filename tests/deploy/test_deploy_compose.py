@@ -207,6 +207,7 @@ def test_kafka_is_the_official_image_and_kafka_ui_watches_it() -> None:
     assert "ZOOKEEPER" not in " ".join(kafka["environment"]).upper()
     assert ui["environment"]["KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS"] == "kafka:19092"
     assert ui["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert ui["image"].startswith("kafbat/kafka-ui:"), "the maintained Kafka UI, not the archived one"
 
 
 def test_topic_plan_has_bulk_lanes_and_compacted_dlqs_with_six_partitions() -> None:
