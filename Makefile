@@ -10,7 +10,7 @@ LINT_PATHS := libs services tools tests bench
 SRC_DIRS := $(wildcard libs/*/src services/*/src tools/*/src)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv setup setup-run run test test-unit test-integration test-e2e test-faults lint audit format bench up down logs images clean kafka-lock
+.PHONY: help uv setup setup-run run api-docs test test-unit test-integration test-e2e test-faults lint audit format bench up down logs images clean kafka-lock
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,14 +55,20 @@ test-e2e: setup browser ## End-to-end tests (every service over HTTP and Kafka)
 test-faults: setup ## Fault-injection suite, full profile (make test runs the short one): kills, restarts, bad deliveries, then every invariant
 	@$(PYTEST) -q tests/faults
 
-lint: setup ## ruff (lint + format check), mypy and the dependency audit
+lint: setup ## ruff (lint + format check), mypy, OpenAPI/schema drift and the dependency audit
 	@$(RUN) ruff check $(LINT_PATHS)
 	@$(RUN) ruff format --check $(LINT_PATHS)
 	@$(RUN) mypy $(SRC_DIRS)
+	@$(RUN) python -m tests.contract.openapi_docs --check
+	@$(RUN) python -m bookshelf_contracts.export --check
 	@UV="$(UV)" $(RUN) python tools/audit_dependencies.py
 
 audit: setup ## Known vulnerabilities of uv.lock (pip-audit over `uv export`; AUDIT_STRICT=1 fails when offline)
 	@UV="$(UV)" $(RUN) python tools/audit_dependencies.py
+
+api-docs: setup ## Write the OpenAPI documents (docs/reference/openapi) and the message schemas + AsyncAPI (libs/contracts/schemas)
+	@$(RUN) python -m tests.contract.openapi_docs
+	@$(RUN) python -m bookshelf_contracts.export
 
 format: setup ## Apply ruff fixes and formatting
 	@$(RUN) ruff check --fix $(LINT_PATHS)
