@@ -15,6 +15,7 @@ they never block an event loop.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 
 from bookshelf_contracts import TOPICS, TopicSpec, bulk, dlq
@@ -111,6 +112,38 @@ def partition_counts_sync(
     metadata = AdminClient(kafka.confluent_config()).list_topics(timeout=timeout_s)
     found = metadata.topics
     return {name: len(found[name].partitions) if name in found else 0 for name in topics}
+
+
+_LEADER_MOVING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE}
+
+
+def earliest_offsets_sync(
+    kafka: KafkaSettings, topics: Iterable[str], *, timeout_s: float = 30.0
+) -> dict[tuple[str, int], int]:
+    """The first offset each partition still holds (above 0 when retention or DeleteRecords removed
+    older records); missing topics are left out. (The low watermark of each partition: AdminClient's
+    ListOffsets left a future unresolved right after a leader change.)"""
+    from confluent_kafka import Consumer, TopicPartition
+
+    counts = partition_counts_sync(kafka, topics, timeout_s=timeout_s)
+    consumer = Consumer({**kafka.confluent_config(), "group.id": "bookshelf-offsets"})  # never joins
+    deadline = time.monotonic() + timeout_s
+
+    def low(tp: TopicPartition) -> int:
+        while True:  # a partition whose leader is moving (or was just created) answers retriably
+            try:
+                return int(consumer.get_watermark_offsets(tp, timeout=timeout_s)[0])
+            except KafkaException as exc:
+                error = exc.args[0]
+                moving = error.code() in _LEADER_MOVING or error.retriable()
+                if not moving or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)  # the leader is elected within moments: ask again
+
+    try:
+        return {(t, p): low(TopicPartition(t, p)) for t, n in counts.items() for p in range(n)}
+    finally:
+        consumer.close()
 
 
 async def partition_counts(kafka: KafkaSettings, topics: Iterable[str]) -> dict[str, int]:

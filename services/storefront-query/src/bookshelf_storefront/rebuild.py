@@ -16,6 +16,7 @@ A failure before the switch drops the new tables and leaves the read model as it
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from bookshelf_contracts import bulk
 from bookshelf_messaging import KafkaSettings, create_engine, create_session_factory
+from bookshelf_messaging.admin import earliest_offsets_sync
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bookshelf_storefront.adapters import generations as gen
@@ -36,6 +38,31 @@ Progress = Callable[[str, str, int, int | None], None]  # (read model, phase, re
 
 class RebuildFailed(RuntimeError):
     """The rebuild stopped; the message says what state the read model is in and what to do."""
+
+
+class HistoryIncomplete(RebuildFailed):
+    """A source topic no longer starts at offset 0: a rebuild would see recent events only."""
+
+
+async def check_history(kafka: KafkaSettings, models: list[ReadModel]) -> None:
+    """Raise ``HistoryIncomplete`` naming every partition whose oldest records are gone."""
+    topics = sorted({t for model in models for t in _topics(model)})
+    try:
+        earliest = await asyncio.to_thread(earliest_offsets_sync, kafka, topics)
+    except Exception as exc:
+        raise RebuildFailed(
+            f"could not read where the topics start ({type(exc).__name__}: {exc}); the current generation "
+            "keeps serving, nothing changed. Check that Kafka is reachable, then run the rebuild again."
+        ) from exc
+    cut = {f"{t}[{p}]": offset for (t, p), offset in sorted(earliest.items()) if offset > 0}
+    if cut:
+        shown = ", ".join(f"{tp} starts at {offset}" for tp, offset in list(cut.items())[:6])
+        raise HistoryIncomplete(
+            f"the topics no longer hold their whole history ({shown}{', ...' if len(cut) > 6 else ''}): "
+            "a rebuild would replace the read model with recent events only, and nothing was changed. "
+            "Restore the history (the topics are meant to keep it: retention.ms=-1), or rebuild anyway "
+            "with --allow-partial-history if a partial read model is what you want."
+        )
 
 
 @dataclass
@@ -166,10 +193,21 @@ async def rebuild_model(
 
 
 async def rebuild(
-    database_url: str, kafka: KafkaSettings, name: str, progress: Progress | None = None
+    database_url: str,
+    kafka: KafkaSettings,
+    name: str,
+    progress: Progress | None = None,
+    *,
+    allow_partial_history: bool = False,
 ) -> list[RebuildReport]:
-    """Rebuild the read model called ``name`` (or every one for ``all``), one after the other."""
+    """Rebuild the read model called ``name`` (or every one for ``all``), one after the other.
+
+    Refuses (``HistoryIncomplete``) when a source topic lost its oldest records, unless
+    ``allow_partial_history``.
+    """
     models = resolve(name)
+    if not allow_partial_history:
+        await check_history(kafka, models)
     engine = create_engine(database_url, pool_size=4)
     try:
         return [await rebuild_model(engine, kafka, model, progress) for model in models]

@@ -104,6 +104,13 @@ def _advice(exc: BaseException, url: str, bootstrap: str) -> str:
 @projections_app.command("rebuild")
 def rebuild(
     name: Annotated[str, typer.Argument(help="storefront, catalog, reports, tracking or all")],
+    allow_partial_history: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial-history",
+            help="Rebuild even when a source topic lost its oldest records (the read model will miss them).",
+        ),
+    ] = False,
 ) -> None:
     """Rebuild a read model from the topics into a new table while the old one serves, then switch."""
     if name.strip().lower() not in NAMES:
@@ -111,6 +118,7 @@ def rebuild(
         raise typer.Exit(2)
     try:
         from bookshelf_messaging import KafkaSettings
+        from bookshelf_storefront.rebuild import HistoryIncomplete
         from bookshelf_storefront.rebuild import rebuild as run_rebuild
     except ImportError as exc:  # pragma: no cover - the workspace installs it
         errors.print(f"[red]storefront-query is not installed here ({exc}); run `uv sync`.[/red]")
@@ -120,8 +128,17 @@ def rebuild(
     try:
         with Progress(*columns, console=console, transient=False) as progress:
             reports = asyncio.run(
-                run_rebuild(url, KafkaSettings(bootstrap_servers=bootstrap), name, _Bars(progress))
+                run_rebuild(
+                    url,
+                    KafkaSettings(bootstrap_servers=bootstrap),
+                    name,
+                    _Bars(progress),
+                    allow_partial_history=allow_partial_history,
+                )
             )
+    except HistoryIncomplete as exc:
+        errors.print(f"[red]refusing to rebuild {name}[/red]: {exc}")
+        raise typer.Exit(1) from exc
     except Exception as exc:
         errors.print(f"[red]rebuild of {name} failed[/red]: {_advice(exc, url, bootstrap)}")
         raise typer.Exit(1) from exc
