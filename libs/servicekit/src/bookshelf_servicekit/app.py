@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.responses import Response
 
@@ -23,9 +23,25 @@ from bookshelf_servicekit.middleware import (
     RequestContextMiddleware,
     correlation_id_of,
 )
-from bookshelf_servicekit.problems import ProblemSpec, problem
+from bookshelf_servicekit.problems import CORRELATION_HEADER, ProblemSpec, problem
 from bookshelf_servicekit.responses import OrjsonResponse
 from bookshelf_servicekit.settings import ServiceSettings
+
+
+async def correlation_header(
+    _value: Annotated[
+        str | None,
+        Header(
+            alias=CORRELATION_HEADER,
+            description=(
+                "at most 200 characters: the correlation id of everything this request causes "
+                "(one is generated when missing); every response carries it"
+            ),
+        ),
+    ] = None,
+) -> None:
+    """Declares ``X-Correlation-ID`` on every operation (the middleware reads and checks it)."""
+
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -57,6 +73,7 @@ def create_app(
         version=version,
         default_response_class=OrjsonResponse,
         lifespan=lifespan,
+        dependencies=[Depends(correlation_header)],
     )
     token = admin_token or (settings.secret("admin_token") if settings is not None else None)
     app.state.service = service
