@@ -38,6 +38,8 @@ PROBLEM_JSON = "application/problem+json"
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
 DEV_ADMIN_TOKEN = "dev-admin-token"
+# Variables the web view reads itself (besides FulfillmentSettings); tests/deploy checks they are wired.
+READS_ENVIRONMENT = ("BOOKSHELF_ENV", "BOOKSHELF_ADMIN_TOKEN")
 MIN_TOKEN_LENGTH = 32
 
 Handler = Callable[[aioweb.Request], Awaitable[aioweb.StreamResponse]]
