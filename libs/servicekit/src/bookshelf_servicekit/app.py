@@ -7,10 +7,12 @@ token, orjson responses, and the operational endpoints ``/healthz``, ``/readyz``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.responses import Response
@@ -43,6 +45,10 @@ async def correlation_header(
     """Declares ``X-Correlation-ID`` on every operation (the middleware reads and checks it)."""
 
 
+MetricsHook = Callable[[], Awaitable[None]]
+METRICS_HOOK_TIMEOUT_S = 2.0
+log = structlog.get_logger("bookshelf.servicekit")
+
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
 
@@ -56,6 +62,7 @@ def create_app(
     body_limit: int = DEFAULT_BODY_LIMIT,
     body_limits: Mapping[str, int] | None = None,
     readiness: Readiness | None = None,
+    metrics_hooks: Sequence[MetricsHook] = (),
     lifespan: Lifespan | None = None,
     title: str | None = None,
     description: str = "",
@@ -65,7 +72,9 @@ def create_app(
 
     ``problems`` maps domain exception types to a status (or a ``ProblemSpec``); ``body_limits`` maps
     request paths to larger (or smaller) byte limits than ``body_limit``; ``readiness`` holds the
-    checks behind ``/readyz`` (the runtime adds database, Kafka and runner checks per role).
+    checks behind ``/readyz`` (the runtime adds database, Kafka and runner checks per role);
+    ``metrics_hooks`` refresh gauges read from the database just before ``/metrics`` answers (each
+    bounded by ``METRICS_HOOK_TIMEOUT_S``; one that fails leaves its gauges as they were).
     """
     app = FastAPI(
         title=title or f"Bookshelf {service}",
@@ -80,6 +89,7 @@ def create_app(
     app.state.settings = settings
     app.state.admin_token = token
     app.state.readiness = readiness or Readiness()
+    app.state.metrics_hooks = list(metrics_hooks)
 
     registry = default_registry()
     registry.update(problems or {})
@@ -127,8 +137,13 @@ def ops_router() -> APIRouter:
         )
 
     @router.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
         """Prometheus metrics in the text exposition format."""
+        for hook in getattr(request.app.state, "metrics_hooks", ()):
+            try:
+                await asyncio.wait_for(hook(), METRICS_HOOK_TIMEOUT_S)
+            except Exception as exc:  # a metric that cannot be refreshed must not hide the others
+                log.warning("metrics.hook_failed", hook=getattr(hook, "__name__", "?"), error=repr(exc))
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from bookshelf_contracts import Address, CreateShipment, StockLine
 
 from .conftest import STAFF, ShippingIT, envelope_of, event
@@ -129,3 +130,29 @@ async def test_forbidden_moves_are_409_without_effect(shipping_it: ShippingIT) -
     body = (await shipping_it.http.get(base, headers=STAFF)).json()
     assert (body["status"], body["version"]) == ("DELIVERED", 3)
     assert len([r for r in shipping_it.shipments.records if event("ShipmentDispatched", order_id)(r)]) == 1
+
+
+def gauge(metrics: str, name: str) -> float:
+    (line,) = [line for line in metrics.splitlines() if line.startswith(f"{name} ")]
+    return float(line.split()[1])
+
+
+async def test_metrics_report_shipments_holding_stock_too_long(shipping_it: ShippingIT) -> None:
+    _, shipment_id = await new_shipment(shipping_it)
+    text = (await shipping_it.http.get("/metrics")).text
+    assert gauge(text, "bookshelf_shipping_awaiting_dispatch") >= 1
+    assert gauge(text, "bookshelf_shipping_awaiting_dispatch_max_seconds") == 172_800
+    overdue_before = gauge(text, "bookshelf_shipping_awaiting_dispatch_overdue")
+    async with shipping_it.components.engine.begin() as connection:  # created three days ago
+        await connection.execute(
+            sa.text("UPDATE shipments SET created_at = now() - interval '3 days' WHERE shipment_id = :s"),
+            {"s": uuid.UUID(shipment_id)},
+        )
+    text = (await shipping_it.http.get("/metrics")).text
+    assert gauge(text, "bookshelf_shipping_awaiting_dispatch_overdue") == overdue_before + 1
+    assert gauge(text, "bookshelf_shipping_awaiting_dispatch_oldest_age_seconds") >= 3 * 86400 - 60
+    assert (
+        await shipping_it.http.post(f"/shipments/{shipment_id}/dispatch", headers=STAFF)
+    ).status_code == 200
+    text = (await shipping_it.http.get("/metrics")).text
+    assert gauge(text, "bookshelf_shipping_awaiting_dispatch_overdue") == overdue_before
