@@ -49,5 +49,5 @@ def test_schemes_and_headers_are_declared(name: str) -> None:
         place = document["paths"]["/orders"]["post"]
         assert "security" not in place
         assert "Idempotency-Key" in {p["name"] for p in place["parameters"]}
-    if name == "storefront":
+    if name == "storefront-query":
         assert all("security" not in op for ops in document["paths"].values() for op in ops.values())
