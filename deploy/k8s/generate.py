@@ -27,6 +27,11 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from deploy.k8s.manifests.model import Service, secret_env
+from deploy.k8s.manifests.network import (
+    application_policies,
+    cloudnative_pg_policies,
+    dev_infrastructure_policies,
+)
 from deploy.k8s.manifests.saga import fulfillment_documents
 from deploy.k8s.manifests.topics import strimzi_topics, topics_job
 from deploy.k8s.manifests.workloads import service_documents
@@ -57,7 +62,15 @@ SERVICES: tuple[Service, ...] = (
         ("api", "relay", "consumers"),
         env=(secret_env("SUPPLIER_WEBHOOK_SECRET", "bookshelf-app", "supplier-webhook-secret"),),
     ),
-    Service("ordering", "bookshelf_ordering", 8002, "ORDERING", "ordering", ("api", "relay", "consumers")),
+    Service(
+        "ordering",
+        "bookshelf_ordering",
+        8002,
+        "ORDERING",
+        "ordering",
+        ("api", "relay", "consumers"),
+        env=(secret_env("ORDERING_ACCESS_TOKEN_SECRET", "bookshelf-app", "order-access-token-secret"),),
+    ),
     Service(
         "inventory", "bookshelf_inventory", 8003, "INVENTORY", "inventory", ("api", "relay", "consumers")
     ),
@@ -105,6 +118,11 @@ def files() -> dict[str, str]:
     out["base/fulfillment.yaml"] = render(fulfillment_documents(FULFILLMENT))
     out["base/kafka-topics.yaml"] = render([topics_job()])
     out["platform/strimzi/topics.yaml"] = render(strimzi_topics())
+    databases = {s.name: s.database for s in SERVICES}
+    # CloudNativePG runs its Clusters in the application namespace (platform/cloudnative-pg), so their
+    # policies live in the base; without CloudNativePG they select no pod.
+    out["base/network-policies.yaml"] = render([*application_policies(), *cloudnative_pg_policies(databases)])
+    out["overlays/dev/network-policies.yaml"] = render(dev_infrastructure_policies(databases))
     return out
 
 

@@ -88,7 +88,7 @@ def seed_shipping(service: RunningService) -> Ids:
             await handle_shipping(command, uow, runtime.deps)
 
     service.loop.run(create())
-    listed = service.call("GET", "/shipments", params={"order_id": str(order_id)}).json()
+    listed = service.call("GET", "/shipments", params={"order_id": str(order_id)}, headers=STAFF).json()
     return {"shipment_id": [e["shipment_id"] for e in listed["entries"]], "order_id": [str(order_id)]}
 
 

@@ -18,6 +18,7 @@ from bookshelf_fulfillment.entrypoints.web import ROUTES
 from bookshelf_inventory.bootstrap import build_components as inventory_components
 from bookshelf_observatory.bootstrap import build_components as observatory_components
 from bookshelf_ordering.bootstrap import build_components as ordering_components
+from bookshelf_ordering.config import DEV_ACCESS_TOKEN_SECRET
 from bookshelf_servicekit.runtime import run_service
 from bookshelf_servicekit.settings import DEV_ADMIN_TOKEN
 from bookshelf_shipping.bootstrap import build_components as shipping_components
@@ -34,7 +35,10 @@ BUILDERS: dict[str, Callable[..., Any]] = {
     "storefront": storefront_components,
     "observatory": observatory_components,
 }
-SECRETS = ("BOOKSHELF_ADMIN_TOKEN", "SUPPLIER_WEBHOOK_SECRET")
+SECRETS = ("BOOKSHELF_ADMIN_TOKEN", "SUPPLIER_WEBHOOK_SECRET", "ORDERING_ACCESS_TOKEN_SECRET")
+REAL_TOKEN = "a-real-admin-token-at-least-32-chars"
+REAL_SUPPLIER_SECRET = "a-real-supplier-secret-of-32-chars!"
+REAL_ACCESS_SECRET = "a-real-order-access-secret-32-chars"
 
 
 @pytest.fixture
@@ -60,7 +64,8 @@ def refusal(name: str, capsys: pytest.CaptureFixture[str]) -> str:
 def test_refuses_to_start_without_an_admin_token(
     name: str, prod: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    prod.setenv("SUPPLIER_WEBHOOK_SECRET", "a-real-supplier-secret")
+    prod.setenv("SUPPLIER_WEBHOOK_SECRET", REAL_SUPPLIER_SECRET)
+    prod.setenv("ORDERING_ACCESS_TOKEN_SECRET", REAL_ACCESS_SECRET)
     assert "BOOKSHELF_ADMIN_TOKEN is not set" in refusal(name, capsys)
 
 
@@ -69,22 +74,44 @@ def test_refuses_to_start_with_the_dev_admin_token(
     name: str, prod: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prod.setenv("BOOKSHELF_ADMIN_TOKEN", DEV_ADMIN_TOKEN)
-    prod.setenv("SUPPLIER_WEBHOOK_SECRET", "a-real-supplier-secret")
+    prod.setenv("SUPPLIER_WEBHOOK_SECRET", REAL_SUPPLIER_SECRET)
+    prod.setenv("ORDERING_ACCESS_TOKEN_SECRET", REAL_ACCESS_SECRET)
     assert "BOOKSHELF_ADMIN_TOKEN still has its dev value" in refusal(name, capsys)
 
 
-@pytest.mark.parametrize("supplier_secret", [None, DEV_SUPPLIER_SECRET])
+@pytest.mark.parametrize("name", BUILDERS)
+def test_refuses_to_start_with_a_short_admin_token(
+    name: str, prod: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prod.setenv("BOOKSHELF_ADMIN_TOKEN", "x" * 31)
+    prod.setenv("SUPPLIER_WEBHOOK_SECRET", REAL_SUPPLIER_SECRET)
+    prod.setenv("ORDERING_ACCESS_TOKEN_SECRET", REAL_ACCESS_SECRET)
+    assert "BOOKSHELF_ADMIN_TOKEN is 31 characters long" in refusal(name, capsys)
+
+
+@pytest.mark.parametrize("secret", [None, DEV_ACCESS_TOKEN_SECRET, "short-secret"])
+def test_ordering_refuses_a_missing_dev_or_short_access_token_secret(
+    secret: str | None, prod: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prod.setenv("BOOKSHELF_ADMIN_TOKEN", REAL_TOKEN)
+    if secret is not None:
+        prod.setenv("ORDERING_ACCESS_TOKEN_SECRET", secret)
+    assert "ORDERING_ACCESS_TOKEN_SECRET" in refusal("ordering", capsys)
+
+
+@pytest.mark.parametrize("supplier_secret", [None, DEV_SUPPLIER_SECRET, "s" * 31])
 def test_catalog_refuses_a_missing_or_dev_webhook_secret(
     supplier_secret: str | None, prod: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    prod.setenv("BOOKSHELF_ADMIN_TOKEN", "a-real-admin-token")
+    prod.setenv("BOOKSHELF_ADMIN_TOKEN", REAL_TOKEN)
     if supplier_secret is not None:
         prod.setenv("SUPPLIER_WEBHOOK_SECRET", supplier_secret)
     assert "SUPPLIER_WEBHOOK_SECRET" in refusal("catalog", capsys)
 
 
-def test_fulfillment_has_no_secret_and_no_write_endpoint() -> None:
-    """The saga worker needs no staff token: its web view only reads. Adding a secret or a write
+def test_fulfillment_has_no_secret_setting_and_no_write_endpoint() -> None:
+    """The saga worker's web view only reads; its STAFF reads take the staff token by the same rules
+    (``entrypoints.web.staff_token``, unit-tested in the service). Adding a secret setting or a write
     route means adding it to DEV_SECRETS-style refusal and staff authentication first."""
     secrets = [n for n, f in FulfillmentSettings.model_fields.items() if f.annotation is SecretStr]
     assert secrets == []

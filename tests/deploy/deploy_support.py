@@ -12,6 +12,7 @@ Compose merging and interpolation are in ``compose_support``, ``kustomize build`
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import re
@@ -145,6 +146,10 @@ def service_variables(item: Deployable) -> set[str]:
     watched = getattr(importlib.import_module(config), "WATCHED", ())
     with_database = {d.name for d in DEPLOYABLES if d.spec.database}
     names |= {f"{prefix}_DATABASE_URL" for name, prefix, *_ in watched if name in with_database}
+    # The saga worker's web view reads the mode and the staff token itself (entrypoints/web.py).
+    with contextlib.suppress(ModuleNotFoundError):
+        web = importlib.import_module(f"{item.spec.module}.entrypoints.web")
+        names |= set(getattr(web, "READS_ENVIRONMENT", ()))
     return names
 
 

@@ -94,8 +94,10 @@ def test_kubernetes_passes_what_a_service_needs(item) -> None:
         needed |= {f"{prefix}_DATABASE_URL", "BOOKSHELF_ENV", "BOOKSHELF_ADMIN_TOKEN"}
     if item.name == "catalog":
         needed.add("SUPPLIER_WEBHOOK_SECRET")
+    if item.name == "ordering":
+        needed.add("ORDERING_ACCESS_TOKEN_SECRET")
     if item.name == "fulfillment":
-        needed.add("FULFILLMENT_ADVERTISED_HOST")
+        needed |= {"FULFILLMENT_ADVERTISED_HOST", "BOOKSHELF_ENV", "BOOKSHELF_ADMIN_TOKEN"}
     if item.name == "observatory":
         needed.add("OBSERVATORY_SERVICES")
     assert needed <= service_variables(item), "the test names a variable the service does not read"

@@ -30,7 +30,7 @@ def audited_system() -> Iterator[RunningSystem]:
 @pytest.fixture(scope="module")
 async def orders(audited_system: RunningSystem) -> AsyncIterator[dict[str, Any]]:
     """A book, an order waiting for dispatch, a delivered one and a cancelled one."""
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, headers=ADMIN) as client:  # staff: reads every order
         shop = _Shop(audited_system, client)
         book = await shop.add_book()
         waiting, delivered, cancelled = [await shop.order(book, 1) for _ in range(3)]

@@ -131,7 +131,8 @@ async def test_a_customer_cancel_after_confirmation_releases_stock_and_cancels_t
     await shop.wait_saga(order_id, "AWAITING_DISPATCH")
     assert (await shop.order(order_id))["status"] == "CONFIRMED"
 
-    answer = await shop.client.post(f"{shop.system.url('ordering')}/orders/{order_id}/cancel")
+    own = {"Authorization": f"Bearer {order['access_token']}"}  # the customer's own token
+    answer = await shop.client.post(f"{shop.system.url('ordering')}/orders/{order_id}/cancel", headers=own)
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "CANCELLED"
@@ -153,7 +154,8 @@ async def test_a_shipped_order_cannot_be_cancelled(shop: Shop) -> None:
     await shop.staff_move((await shop.shipment(order_id))["shipment_id"], "dispatch")
     await shop.wait_order(order_id, "SHIPPED")
 
-    answer = await shop.client.post(f"{shop.system.url('ordering')}/orders/{order_id}/cancel")
+    own = {"Authorization": f"Bearer {order['access_token']}"}  # the customer's own token
+    answer = await shop.client.post(f"{shop.system.url('ordering')}/orders/{order_id}/cancel", headers=own)
 
     assert answer.status_code == 409, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")

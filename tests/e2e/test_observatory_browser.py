@@ -16,7 +16,7 @@ from bookshelf_contracts import INVENTORY_COMMANDS, Envelope, ReserveStock, Stoc
 from bookshelf_infra.testing import eventually
 from playwright.async_api import BrowserContext, Page, async_playwright, expect
 
-from tests.e2e.system import RunningSystem
+from tests.e2e.system import ADMIN, RunningSystem
 from tests.e2e.test_observatory_trace_cli import add_book, place_order
 
 CHROMIUM = "/usr/bin/chromium"
@@ -121,7 +121,8 @@ async def _dead_letter_replay(page: Page, system: RunningSystem) -> None:
 async def _closed_in_api(system: RunningSystem, entry_id: str) -> None:
     async def closed() -> bool:
         async with httpx.AsyncClient(timeout=5) as client:
-            entry = (await client.get(f"{system.url('observatory')}/api/dead-letters/{entry_id}")).json()
+            url = f"{system.url('observatory')}/api/dead-letters/{entry_id}"
+            entry = (await client.get(url, headers=ADMIN)).json()
         return entry["open"] is False
 
     await eventually(closed, timeout=30, message=f"dead letter {entry_id} closed after the replay")

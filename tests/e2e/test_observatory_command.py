@@ -50,10 +50,13 @@ def test_observatory_command_serves_the_dashboard_until_ctrl_c(
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_ready(process, url, log)
-        page = httpx.get(f"{url}/", timeout=10)
-        assert page.status_code == 200
-        assert "Bookshelf observatory" in page.text
-        assert isinstance(httpx.get(f"{url}/api/dead-letters", timeout=10).json(), list)
+        # Dev mode on this machine: the dashboard signs in by itself (a redirect that sets the cookie).
+        with httpx.Client(timeout=10, follow_redirects=True) as browser:
+            page = browser.get(f"{url}/")
+            assert page.status_code == 200
+            assert "Bookshelf observatory" in page.text
+            assert isinstance(browser.get(f"{url}/api/dead-letters").json(), list)
+        assert httpx.get(f"{url}/api/dead-letters", timeout=10).status_code == 401
     finally:
         process.send_signal(signal.SIGINT)
         status = process.wait(30)

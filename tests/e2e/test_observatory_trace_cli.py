@@ -82,7 +82,7 @@ async def wait_for_saga_trace(system: RunningSystem, query: str) -> dict[str, An
 
     async def complete() -> dict[str, Any] | None:
         async with httpx.AsyncClient(timeout=5) as client:
-            answer = await client.get(f"{system.url('observatory')}/api/trace/{query}")
+            answer = await client.get(f"{system.url('observatory')}/api/trace/{query}", headers=ADMIN)
         document: dict[str, Any] = answer.json()
         return document if answer.status_code == 200 and set(SAGA) <= set(parents(document)) else None
 

@@ -80,7 +80,12 @@ class Shop:
         within: float = 180.0,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send until the answer is in ``ok``; retries 503, 5xx (recorded) and connection errors."""
+        """Send until the answer is in ``ok``; retries 503, 5xx (recorded) and connection errors.
+
+        As staff: the harness reads every order, shipment, reservation and saga, and places orders
+        without the per-client rate limit (a given ``Authorization`` header wins).
+        """
+        kwargs["headers"] = ADMIN | (kwargs.get("headers") or {})
         deadline = time.monotonic() + within
         last: object = None
         while time.monotonic() < deadline:

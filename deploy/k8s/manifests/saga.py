@@ -36,6 +36,8 @@ def fulfillment_documents(worker: Mapping[str, Any]) -> list[dict[str, Any]]:
         # Other workers forward GET /fulfillments/{id} to the owner of the order's partition here.
         {"name": "FULFILLMENT_ADVERTISED_HOST", "value": f"$(POD_NAME).{headless}.$(POD_NAMESPACE).svc"},
         secret_env("KAFKA_SASL_PASSWORD", "bookshelf-kafka", "password", optional=True),
+        # GET /fulfillments is STAFF (the worker refuses to start outside dev without the token).
+        secret_env("BOOKSHELF_ADMIN_TOKEN", "bookshelf-app", "admin-token"),
     ]
     container = {
         "name": name,

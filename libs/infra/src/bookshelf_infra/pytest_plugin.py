@@ -17,6 +17,7 @@ when Docker answers, else embedded servers on free ports (see ``bookshelf_infra.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -37,7 +38,12 @@ _TIERS = {
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Declare the tier markers, so packages tested outside the root project still know them."""
+    """Declare the tier markers, so packages tested outside the root project still know them.
+
+    Tests run in dev mode, explicitly: ``BOOKSHELF_ENV`` defaults to prod, which refuses the dev
+    secrets the tests use (a test of prod mode sets ``BOOKSHELF_ENV=prod`` itself).
+    """
+    os.environ.setdefault("BOOKSHELF_ENV", "dev")
     for name, description in _TIERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
 

@@ -7,11 +7,13 @@ token, orjson responses, and the operational endpoints ``/healthz``, ``/readyz``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.responses import Response
 
@@ -23,9 +25,29 @@ from bookshelf_servicekit.middleware import (
     RequestContextMiddleware,
     correlation_id_of,
 )
-from bookshelf_servicekit.problems import ProblemSpec, problem
+from bookshelf_servicekit.problems import CORRELATION_HEADER, ProblemSpec, problem
 from bookshelf_servicekit.responses import OrjsonResponse
 from bookshelf_servicekit.settings import ServiceSettings
+
+
+async def correlation_header(
+    _value: Annotated[
+        str | None,
+        Header(
+            alias=CORRELATION_HEADER,
+            description=(
+                "at most 200 characters: the correlation id of everything this request causes "
+                "(one is generated when missing); every response carries it"
+            ),
+        ),
+    ] = None,
+) -> None:
+    """Declares ``X-Correlation-ID`` on every operation (the middleware reads and checks it)."""
+
+
+MetricsHook = Callable[[], Awaitable[None]]
+METRICS_HOOK_TIMEOUT_S = 2.0
+log = structlog.get_logger("bookshelf.servicekit")
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -40,6 +62,7 @@ def create_app(
     body_limit: int = DEFAULT_BODY_LIMIT,
     body_limits: Mapping[str, int] | None = None,
     readiness: Readiness | None = None,
+    metrics_hooks: Sequence[MetricsHook] = (),
     lifespan: Lifespan | None = None,
     title: str | None = None,
     description: str = "",
@@ -49,7 +72,9 @@ def create_app(
 
     ``problems`` maps domain exception types to a status (or a ``ProblemSpec``); ``body_limits`` maps
     request paths to larger (or smaller) byte limits than ``body_limit``; ``readiness`` holds the
-    checks behind ``/readyz`` (the runtime adds database, Kafka and runner checks per role).
+    checks behind ``/readyz`` (the runtime adds database, Kafka and runner checks per role);
+    ``metrics_hooks`` refresh gauges read from the database just before ``/metrics`` answers (each
+    bounded by ``METRICS_HOOK_TIMEOUT_S``; one that fails leaves its gauges as they were).
     """
     app = FastAPI(
         title=title or f"Bookshelf {service}",
@@ -57,12 +82,14 @@ def create_app(
         version=version,
         default_response_class=OrjsonResponse,
         lifespan=lifespan,
+        dependencies=[Depends(correlation_header)],
     )
     token = admin_token or (settings.secret("admin_token") if settings is not None else None)
     app.state.service = service
     app.state.settings = settings
     app.state.admin_token = token
     app.state.readiness = readiness or Readiness()
+    app.state.metrics_hooks = list(metrics_hooks)
 
     registry = default_registry()
     registry.update(problems or {})
@@ -110,8 +137,13 @@ def ops_router() -> APIRouter:
         )
 
     @router.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
         """Prometheus metrics in the text exposition format."""
+        for hook in getattr(request.app.state, "metrics_hooks", ()):
+            try:
+                await asyncio.wait_for(hook(), METRICS_HOOK_TIMEOUT_S)
+            except Exception as exc:  # a metric that cannot be refreshed must not hide the others
+                log.warning("metrics.hook_failed", hook=getattr(hook, "__name__", "?"), error=repr(exc))
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return router

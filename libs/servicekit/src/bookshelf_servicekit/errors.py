@@ -42,6 +42,7 @@ def default_registry() -> ProblemRegistry:
     event too large to publish: 413, its detail naming the limit)."""
     from bookshelf_servicekit.auth import Unauthorized
     from bookshelf_servicekit.idempotency import IdempotencyKeyReused, InvalidIdempotencyKey
+    from bookshelf_servicekit.ratelimit import RateLimited
 
     return ProblemRegistry(
         {
@@ -49,6 +50,7 @@ def default_registry() -> ProblemRegistry:
             Conflict: 409,
             InvalidInput: 422,
             Unauthorized: 401,
+            RateLimited: ProblemSpec(429, "Too Many Requests", problem_type("rate-limited")),
             IdempotencyKeyReused: 409,
             InvalidIdempotencyKey: ProblemSpec(422, "Invalid input", problem_type("validation-error")),
             # The same type and title as a body over its limit (BodyLimitMiddleware).

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
 import sqlalchemy as sa
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -197,8 +197,21 @@ async def run_idempotent(
     return StoredResponse(status_code=status_code, body=body)
 
 
-async def idempotency_request(request: Request) -> IdempotencyRequest | None:
-    """FastAPI dependency: the request's ``Idempotency-Key`` and fingerprint, or None without one."""
+async def idempotency_request(
+    request: Request,
+    _declared: Annotated[
+        str | None,
+        Header(
+            alias=IDEMPOTENCY_HEADER,
+            description="1-255 characters: the same key and body answer the first response again",
+        ),
+    ] = None,
+) -> IdempotencyRequest | None:
+    """FastAPI dependency: the request's ``Idempotency-Key`` and fingerprint, or None without one.
+
+    The header is declared (``_declared``) so OpenAPI and ``/docs`` show it; it is read raw below so
+    an empty or over-long key gets this module's 422 naming the header.
+    """
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         return None

@@ -10,7 +10,9 @@ A service subclasses ``ServiceSettings`` with its own env prefix::
 Prefixed variables (``CATALOG_DATABASE_URL``, ``CATALOG_PORT``, ``CATALOG_HOST``, ``CATALOG_ROLE``)
 come from plain field names; shared variables (``BOOKSHELF_ENV``, ``BOOKSHELF_ADMIN_TOKEN``) keep their
 unprefixed names through ``validation_alias``. Outside dev mode every secret listed in ``DEV_SECRETS``
-must be set and must differ from its dev default, or the settings refuse to load.
+must be set, must differ from its dev default and must be at least ``MIN_SECRET_LENGTH`` (32)
+characters long, or the settings refuse to load. ``BOOKSHELF_ENV`` defaults to ``prod``: dev mode is
+opt-in (``bookshelf run``, the tests and compose's dev profile set it).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 Role = Literal["all", "api", "relay", "consumers"]
 ROLES: tuple[Role, ...] = ("all", "api", "relay", "consumers")
 DEV_ADMIN_TOKEN = "dev-admin-token"
+# Outside dev mode every secret must be at least this long (a guessable token is no token).
+MIN_SECRET_LENGTH = 32
 
 
 class InsecureSettingsError(RuntimeError):
@@ -41,7 +45,7 @@ class ServiceSettings(BaseSettings):
         "admin_token": ("BOOKSHELF_ADMIN_TOKEN", DEV_ADMIN_TOKEN),
     }
 
-    env: Literal["dev", "prod"] = Field(default="dev", validation_alias="BOOKSHELF_ENV")
+    env: Literal["dev", "prod"] = Field(default="prod", validation_alias="BOOKSHELF_ENV")
     admin_token: SecretStr | None = Field(default=None, validation_alias="BOOKSHELF_ADMIN_TOKEN")
     database_url: str = ""
     port: int = Field(default=8000, ge=0, le=65535)
@@ -86,6 +90,11 @@ class ServiceSettings(BaseSettings):
                 raise InsecureSettingsError(
                     f"{variable} still has its dev value {dev_value!r}; set a real secret "
                     f"when BOOKSHELF_ENV={self.env}"
+                )
+            if len(value) < MIN_SECRET_LENGTH:
+                raise InsecureSettingsError(
+                    f"{variable} is {len(value)} characters long; BOOKSHELF_ENV={self.env} needs at least "
+                    f"{MIN_SECRET_LENGTH} (e.g. `openssl rand -hex 32`)"
                 )
         return self
 

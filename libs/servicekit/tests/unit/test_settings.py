@@ -31,7 +31,21 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_dev_defaults() -> None:
+REAL = "a-real-admin-token-of-32-characters!"
+REAL_HOOK = "a-real-hook-secret-of-32-characters!"
+
+
+def test_prod_is_the_default_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deployment that forgets BOOKSHELF_ENV runs in prod mode and refuses the dev secrets."""
+    with pytest.raises(InsecureSettingsError, match="BOOKSHELF_ADMIN_TOKEN is not set"):
+        DemoSettings()
+    monkeypatch.setenv("BOOKSHELF_ADMIN_TOKEN", REAL)
+    monkeypatch.setenv("DEMO_HOOK_SECRET", REAL_HOOK)
+    assert DemoSettings().env == "prod"
+
+
+def test_dev_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOOKSHELF_ENV", "dev")
     settings = DemoSettings()
     assert settings.env == "dev"
     assert settings.secret("admin_token") == DEV_ADMIN_TOKEN
@@ -46,6 +60,7 @@ def test_prefixed_and_shared_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEMO_PORT", "9001")
     monkeypatch.setenv("DEMO_DATABASE_URL", "postgresql+asyncpg://u@db/demo")
     monkeypatch.setenv("BOOKSHELF_ADMIN_TOKEN", "tok")
+    monkeypatch.setenv("BOOKSHELF_ENV", "dev")
     monkeypatch.setenv("ENV", "prod")  # an unrelated variable must not switch modes
     settings = DemoSettings()
     assert settings.port == 9001
@@ -69,7 +84,7 @@ def test_prod_refuses_dev_admin_token(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_prod_refuses_a_service_dev_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOOKSHELF_ENV", "prod")
-    monkeypatch.setenv("BOOKSHELF_ADMIN_TOKEN", "real")
+    monkeypatch.setenv("BOOKSHELF_ADMIN_TOKEN", REAL)
     monkeypatch.setenv("DEMO_HOOK_SECRET", "dev-hook")
     with pytest.raises(InsecureSettingsError, match="DEMO_HOOK_SECRET"):
         DemoSettings()
@@ -77,9 +92,19 @@ def test_prod_refuses_a_service_dev_secret(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_prod_with_real_secrets_starts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOOKSHELF_ENV", "prod")
-    monkeypatch.setenv("BOOKSHELF_ADMIN_TOKEN", "real")
-    monkeypatch.setenv("DEMO_HOOK_SECRET", "also-real")
+    monkeypatch.setenv("BOOKSHELF_ADMIN_TOKEN", REAL)
+    monkeypatch.setenv("DEMO_HOOK_SECRET", REAL_HOOK)
     settings = DemoSettings(port=1)
     assert not settings.is_dev
-    assert settings.secret("hook_secret") == "also-real"
+    assert settings.secret("hook_secret") == REAL_HOOK
     assert settings.port == 1
+
+
+@pytest.mark.parametrize("variable", ["BOOKSHELF_ADMIN_TOKEN", "DEMO_HOOK_SECRET"])
+def test_prod_refuses_a_short_secret(variable: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOOKSHELF_ENV", "prod")
+    monkeypatch.setenv("BOOKSHELF_ADMIN_TOKEN", REAL)
+    monkeypatch.setenv("DEMO_HOOK_SECRET", REAL_HOOK)
+    monkeypatch.setenv(variable, "x" * 31)
+    with pytest.raises(InsecureSettingsError, match=f"{variable} is 31 characters long.*at least 32"):
+        DemoSettings()

@@ -155,7 +155,11 @@ async def test_restock_errors(inventory_running: Any) -> None:
 async def test_get_unknown_book_and_reservation_are_404(inventory_running: Any) -> None:
     client = inventory_running.client
     assert (await client.get(f"/inventory/{uuid.uuid4()}")).status_code == 404
-    assert (await client.get(f"/reservations/{uuid.uuid4()}")).status_code == 404
+    assert (await client.get(f"/reservations/{uuid.uuid4()}", headers=ADMIN)).status_code == 404
+    # Reservations are STAFF: anonymous or a wrong token is a 401.
+    assert (await client.get(f"/reservations/{uuid.uuid4()}")).status_code == 401
+    wrong = {"Authorization": "Bearer nope"}
+    assert (await client.get(f"/reservations/{uuid.uuid4()}", headers=wrong)).status_code == 401
     assert (await client.get("/inventory/not-a-uuid")).status_code == 422
 
 
@@ -175,7 +179,7 @@ async def test_reserve_command_publishes_reserved_and_levels(inventory_running: 
         (INVENTORY_RESERVATIONS, str(order_id))
     ]
     assert set(svc.feed.placements("InventoryLevelChanged", book_id=b)) == {(INVENTORY_STOCK, str(b))}
-    reservation = (await svc.client.get(f"/reservations/{order_id}")).json()
+    reservation = (await svc.client.get(f"/reservations/{order_id}", headers=ADMIN)).json()
     assert reservation["status"] == "RESERVED"
     assert len(reservation["lines"]) == 2
     # b now has 2 available (< 3): it is listed as low stock.
@@ -218,7 +222,7 @@ async def test_duplicate_command_delivery_has_no_second_effect(inventory_running
     body = await _inventory(svc, book_id)
     assert (body["on_hand"], body["reserved"], body["available"], body["version"]) == (7, 0, 7, 3)
     assert len(svc.feed.events("StockReserved", order_id=order_id)) == 2  # first answer + re-answer
-    assert (await svc.client.get(f"/reservations/{order_id}")).json()["status"] == "COMMITTED"
+    assert (await svc.client.get(f"/reservations/{order_id}", headers=ADMIN)).json()["status"] == "COMMITTED"
 
 
 async def test_release_command_returns_the_stock(inventory_running: Any) -> None:
@@ -233,7 +237,7 @@ async def test_release_command_returns_the_stock(inventory_running: Any) -> None
         lambda: svc.feed.events("InventoryLevelChanged", book_id=book_id, version=3), timeout=WAIT
     )
     assert (await _inventory(svc, book_id))["available"] == 10
-    assert (await svc.client.get(f"/reservations/{order_id}")).json()["status"] == "RELEASED"
+    assert (await svc.client.get(f"/reservations/{order_id}", headers=ADMIN)).json()["status"] == "RELEASED"
 
 
 async def test_refused_reservation_lists_short_lines(inventory_running: Any) -> None:
@@ -247,7 +251,7 @@ async def test_refused_reservation_lists_short_lines(inventory_running: Any) -> 
     short = {line["book_id"]: line for line in failed[0]["short_lines"]}
     assert short[str(book_id)] == {"book_id": str(book_id), "requested": 11, "available": 10}
     assert short[str(unknown)] == {"book_id": str(unknown), "requested": 1, "available": 0}
-    response = await svc.client.get(f"/reservations/{order_id}")
+    response = await svc.client.get(f"/reservations/{order_id}", headers=ADMIN)
     assert response.status_code == 404
     assert "refused" in response.json()["detail"]
     assert (await _inventory(svc, book_id))["reserved"] == 0

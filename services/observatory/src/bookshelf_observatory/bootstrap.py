@@ -18,11 +18,14 @@ from fastapi.staticfiles import StaticFiles
 
 from bookshelf_observatory.config import ObservatorySettings
 from bookshelf_observatory.entrypoints.api import router as api_router
+from bookshelf_observatory.entrypoints.auth import SignInRequired
 from bookshelf_observatory.entrypoints.deps import STATE_KEY
 from bookshelf_observatory.entrypoints.indexer import Indexer
 from bookshelf_observatory.entrypoints.maintenance import Pruner
 from bookshelf_observatory.entrypoints.pages import STATIC_DIR
 from bookshelf_observatory.entrypoints.pages import router as pages_router
+from bookshelf_observatory.entrypoints.signin import router as signin_router
+from bookshelf_observatory.entrypoints.signin import sign_in_required
 from bookshelf_observatory.migrations import ALEMBIC_DIR
 from bookshelf_observatory.service_layer.observatory import Observatory
 
@@ -40,6 +43,8 @@ def build_app(settings: ObservatorySettings, observatory: Observatory) -> FastAP
         title="Bookshelf observatory",
         description="Trace index of every message, lag, outbox backlog, dead letters, sagas; live dashboard.",
     )
+    app.include_router(signin_router)
+    app.add_exception_handler(SignInRequired, sign_in_required)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     setattr(app.state, STATE_KEY, observatory)
     return app

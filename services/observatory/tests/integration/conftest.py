@@ -42,6 +42,7 @@ class ObservatoryIT:
     producer: AIOKafkaProducer
     orders: str
     commands: str
+    staff: httpx.AsyncClient
 
     @property
     def base(self) -> str:
@@ -130,8 +131,11 @@ async def observatory_it(database: TestDatabase, kafka_bootstrap: str) -> AsyncI
     producer = AIOKafkaProducer(**kafka.aiokafka_kwargs(), acks="all")
     await producer.start()
     transport = httpx.ASGITransport(app=components.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://observatory") as http:
-        yield ObservatoryIT(http, components, kafka, producer, orders, commands)
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://observatory") as http,
+        httpx.AsyncClient(transport=transport, base_url="http://observatory", headers=STAFF) as staff,
+    ):
+        yield ObservatoryIT(http, components, kafka, producer, orders, commands, staff)
     await producer.stop()
     for runner in components.consumers:
         runner.stop()

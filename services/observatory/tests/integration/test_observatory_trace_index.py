@@ -67,7 +67,7 @@ EXPECTED = (
 
 async def _trace(obs: ObservatoryIT, query: str, count: int) -> dict[str, Any]:
     async def complete() -> dict[str, Any] | None:
-        response = await obs.http.get(f"/api/trace/{query}")
+        response = await obs.staff.get(f"/api/trace/{query}")
         body: dict[str, Any] = response.json()
         dead_lettered = response.status_code == 200 and "dead_lettered" in str(body)
         return body if dead_lettered and body["count"] >= count else None
@@ -105,9 +105,9 @@ async def test_an_order_id_finds_every_correlation_id_keyed_by_it(observatory_it
     trace = await _trace(observatory_it, str(order_id), 6)
     assert trace["correlation_ids"] == [cid, later]
     assert [root["type"] for root in trace["roots"]] == ["OrderPlaced", "OrderConfirmed"]
-    by_later = await observatory_it.http.get(f"/api/trace/{quote(later, safe='')}")
+    by_later = await observatory_it.staff.get(f"/api/trace/{quote(later, safe='')}")
     assert by_later.json()["correlation_ids"] == [later]
-    missing = await observatory_it.http.get(f"/api/trace/{uuid4()}")
+    missing = await observatory_it.staff.get(f"/api/trace/{uuid4()}")
     assert missing.status_code == 404
     assert "no indexed message" in missing.json()["detail"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bookshelf_messaging import KafkaSettings, Outbox, OutboxRelay, create_engine, create_session_factory
 from bookshelf_servicekit import create_app
+from bookshelf_servicekit.ratelimit import RateLimiter
 from bookshelf_servicekit.runtime import Components, Options
 
 from bookshelf_ordering.config import OrderingSettings
@@ -12,6 +13,7 @@ from bookshelf_ordering.entrypoints import api
 from bookshelf_ordering.entrypoints.consumers import catalog_runner, commands_runner
 from bookshelf_ordering.entrypoints.deps import STATE_KEY, OrderingDeps
 from bookshelf_ordering.migrations import ALEMBIC_DIR
+from bookshelf_ordering.service_layer.access import OrderTokens
 
 SERVICE = "ordering"
 
@@ -37,7 +39,9 @@ def bootstrap(settings: OrderingSettings | None = None, kafka: KafkaSettings | N
         problems=PROBLEMS,
         description="Orders: placement priced from a catalog replica, status machine, customer cancel.",
     )
-    setattr(app.state, STATE_KEY, OrderingDeps(session_factory, outbox))
+    tokens = OrderTokens(settings.secret("access_token_secret").encode())
+    limiter = RateLimiter(per_minute=settings.place_rate_per_minute, burst=settings.place_burst)
+    setattr(app.state, STATE_KEY, OrderingDeps(session_factory, outbox, tokens, limiter))
     return Components(
         settings=settings,
         app=app,

@@ -48,13 +48,17 @@ class Record:
     value: dict[str, Any]
 
 
+STAFF = {"Authorization": "Bearer dev-admin-token"}
+
+
 @dataclass
 class OrderingHarness:
     """The running service plus helpers to drive and observe it."""
 
     components: Components
-    client: httpx.AsyncClient
+    client: httpx.AsyncClient  # sends the staff token (reads and cancels any order)
     producer: AIOKafkaProducer
+    anonymous: httpx.AsyncClient  # sends no credentials (a customer sends the order's token)
     records: list[Record] = field(default_factory=list)
 
     async def seed_book(self, title: str = "Dune", amount: str = "12.99", currency: str = "USD") -> uuid.UUID:
@@ -162,7 +166,10 @@ async def ordering(postgres_server: Any, kafka_bootstrap: str) -> AsyncIterator[
     await producer.start()
     transport = httpx.ASGITransport(app=components.app)
     harness = OrderingHarness(
-        components, httpx.AsyncClient(transport=transport, base_url="http://ordering"), producer
+        components,
+        httpx.AsyncClient(transport=transport, base_url="http://ordering", headers=STAFF),
+        producer,
+        httpx.AsyncClient(transport=transport, base_url="http://ordering"),
     )
     collecting = asyncio.create_task(_collect(collector, harness.records))
     await eventually(lambda: all(getattr(c, "is_running", False) for c in components.consumers), timeout=30)
@@ -174,6 +181,7 @@ async def ordering(postgres_server: Any, kafka_bootstrap: str) -> AsyncIterator[
     with contextlib.suppress(asyncio.CancelledError):
         await collecting
     await harness.client.aclose()
+    await harness.anonymous.aclose()
     await producer.stop()
     await collector.stop()
     await components.engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -38,10 +39,12 @@ async def test_post_order_publishes_order_placed_with_the_correlation_id(orderin
         ("Emma", 1, "5.50"),
     ]
     assert order["total"] == {"amount": "44.47", "currency": "USD"}
+    token = order.pop("access_token")
     assert await ordering.order(order["order_id"]) == order
 
     (record,) = await eventually(lambda: ordering.events(order["order_id"], "OrderPlaced"), timeout=20)
     assert record.value["correlation_id"] == correlation_id
+    assert token not in str(record.value)  # the token travels nowhere but in the answer
     assert record.headers["correlation_id"] == correlation_id
     assert record.value["producer"] == "ordering"
     data = record.value["data"]
@@ -105,6 +108,20 @@ async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body
         ).one()
     assert (stored.method, stored.path, stored.status_code) == ("POST", "/orders", 201)
     assert stored.response_body["order_id"] == order_id
+    # Only the hash of the token is stored: not in the stored answer, not in the order row.
+    token = first.json()["access_token"]
+    assert "access_token" not in stored.response_body
+    async with ordering.session() as session:
+        row = (
+            await session.execute(
+                sa.text(
+                    "SELECT to_jsonb(o)::text AS everything, access_token_hash FROM orders o WHERE order_id = :o"
+                ),
+                {"o": uuid.UUID(order_id)},
+            )
+        ).one()
+    assert token not in row.everything
+    assert row.access_token_hash == hashlib.sha256(token.encode()).hexdigest()
 
 
 async def test_list_orders_filters_and_paginates(ordering: Any) -> None:
@@ -159,3 +176,51 @@ async def test_unknown_order_is_404(ordering: Any) -> None:
     ):
         assert response.status_code == 404
         assert str(missing) in response.json()["detail"]
+
+
+async def test_a_customer_reads_and_cancels_their_order_with_its_token_only(ordering: Any) -> None:
+    dune = await ordering.seed_book()
+    mine = await ordering.anonymous.post("/orders", json=order_body((dune, 1)))
+    theirs = await ordering.anonymous.post("/orders", json=order_body((dune, 1)))
+    assert (mine.status_code, theirs.status_code) == (201, 201)
+    order_id, token = mine.json()["order_id"], mine.json()["access_token"]
+    assert len(token) >= 22  # >= 128 bits in base64url
+    assert token != theirs.json()["access_token"]
+    own = {"Authorization": f"Bearer {token}"}
+    other = {"Authorization": f"Bearer {theirs.json()['access_token']}"}
+
+    read = await ordering.anonymous.get(f"/orders/{order_id}", headers=own)
+    assert read.status_code == 200
+    assert "access_token" not in read.json()
+    for headers in ({}, other, {"Authorization": "Bearer " + token[:-1] + "x"}, {"Authorization": token}):
+        for method, path in (("GET", f"/orders/{order_id}"), ("POST", f"/orders/{order_id}/cancel")):
+            refused = await ordering.anonymous.request(method, path, headers=headers)
+            assert refused.status_code == 401, (method, headers)
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert "Ada" not in refused.text
+    # An unknown order answers the same 401 as a known one: no hint whether it exists.
+    unknown = await ordering.anonymous.get(f"/orders/{uuid.uuid4()}", headers=own)
+    known = await ordering.anonymous.get(f"/orders/{order_id}", headers=other)
+    assert (unknown.status_code, unknown.json()["detail"]) == (known.status_code, known.json()["detail"])
+    # The list is STAFF: a customer token does not open it.
+    assert (await ordering.anonymous.get("/orders")).status_code == 401
+    assert (await ordering.anonymous.get("/orders", headers=own)).status_code == 401
+
+    cancelled = await ordering.anonymous.post(f"/orders/{order_id}/cancel", headers=own)
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "CANCELLED"
+    assert (await ordering.order(theirs.json()["order_id"]))["status"] == "PENDING"
+
+
+async def test_a_shipped_order_cannot_be_cancelled_409(ordering: Any) -> None:
+    dune = await ordering.seed_book()
+    placed = (await ordering.anonymous.post("/orders", json=order_body((dune, 1)))).json()
+    order_id = uuid.UUID(placed["order_id"])
+    async with ordering.session() as session, session.begin():
+        await session.execute(
+            sa.text("UPDATE orders SET status = 'SHIPPED' WHERE order_id = :o"), {"o": order_id}
+        )
+    own = {"Authorization": f"Bearer {placed['access_token']}"}
+    refused = await ordering.anonymous.post(f"/orders/{order_id}/cancel", headers=own)
+    assert refused.status_code == 409
+    assert (await ordering.order(order_id))["status"] == "SHIPPED"

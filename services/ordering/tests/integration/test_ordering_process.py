@@ -54,7 +54,8 @@ async def test_the_process_migrates_serves_and_is_ready(ordering_process: str) -
 
         await eventually(ready, timeout=60, interval=0.2)
         assert (await client.get("/healthz")).json()["status"] == "ok"
-        listed = await client.get("/orders")
+        assert (await client.get("/orders")).status_code == 401  # the list is STAFF
+        listed = await client.get("/orders", headers={"Authorization": "Bearer dev-admin-token"})
         assert listed.status_code == 200
         assert listed.json()["total"] == 0  # the tables exist: the process migrated its database
         assert (await client.get("/docs")).status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -26,7 +27,9 @@ from bookshelf_ordering.domain.exceptions import InvalidOrder, OrderNotFound, Tr
 from bookshelf_ordering.domain.model import Order, OrderStatus
 from bookshelf_ordering.domain.placement import CatalogEntry, ReplicaUpdate, RequestedLine
 from bookshelf_ordering.service_layer import handlers
+from bookshelf_ordering.service_layer.access import OrderTokens
 from bookshelf_ordering.service_layer.handlers import COMMANDS_REJECTED, PlaceOrder
+from bookshelf_servicekit.auth import token_hash
 from bookshelf_servicekit.idempotency import (
     IdempotencyKeyReused,
     IdempotencyRequest,
@@ -37,10 +40,12 @@ from bookshelf_servicekit.idempotency import (
 class FakeOrders:
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, Order] = {}
+        self.token_hashes: dict[uuid.UUID, str | None] = {}
         self.seen: list[Order] = []
 
-    async def add(self, order: Order) -> None:
+    async def add(self, order: Order, *, access_token_hash: str | None = None) -> None:
         self.rows[order.order_id] = order
+        self.token_hashes[order.order_id] = access_token_hash
         self.seen.append(order)
 
     async def get_for_update(self, order_id: uuid.UUID) -> Order | None:
@@ -103,12 +108,15 @@ def place_command(books: dict[str, CatalogEntry], *names: str) -> PlaceOrder:
     )
 
 
+TOKENS = OrderTokens(b"unit-test-secret")
+
+
 def key(name: str, body: bytes = b"{}") -> IdempotencyRequest:
     return IdempotencyRequest.of(name, "POST", "/orders", body)
 
 
 async def placed(uow: FakeUnitOfWork, books: dict[str, CatalogEntry]) -> uuid.UUID:
-    answer = await handlers.place_order(place_command(books, "dune"), uow)
+    answer = await handlers.place_order(place_command(books, "dune"), uow, tokens=TOKENS)
     uow.published.clear()
     return uuid.UUID(answer.body["order_id"])
 
@@ -116,7 +124,7 @@ async def placed(uow: FakeUnitOfWork, books: dict[str, CatalogEntry]) -> uuid.UU
 async def test_place_order_stores_the_order_and_publishes_order_placed(
     uow: FakeUnitOfWork, ordering_books: dict[str, CatalogEntry]
 ) -> None:
-    answer = await handlers.place_order(place_command(ordering_books, "dune", "emma"), uow)
+    answer = await handlers.place_order(place_command(ordering_books, "dune", "emma"), uow, tokens=TOKENS)
     assert answer.status_code == 201
     assert answer.body["status"] == "PENDING"
     assert answer.body["total"] == {"amount": "18.49", "currency": "USD"}
@@ -126,13 +134,33 @@ async def test_place_order_stores_the_order_and_publishes_order_placed(
     assert uuid.UUID(answer.body["order_id"]) in uow.orders.rows
 
 
+async def test_the_answer_carries_an_access_token_and_only_its_hash_is_stored(
+    uow: FakeUnitOfWork, ordering_books: dict[str, CatalogEntry]
+) -> None:
+    answer = await handlers.place_order(place_command(ordering_books, "dune"), uow, key("t1"), tokens=TOKENS)
+    order_id = uuid.UUID(answer.body["order_id"])
+    token = answer.body["access_token"]
+    assert len(base64.urlsafe_b64decode(token + "=")) * 8 >= 128
+    assert uow.orders.token_hashes[order_id] == token_hash(token) != token
+    # The stored idempotent answer holds no token; the replay derives the same one again.
+    stored = uow.idempotency.rows["t1"][2]
+    assert "access_token" not in stored
+    assert token not in str(stored)
+    again = await handlers.place_order(place_command(ordering_books, "dune"), uow, key("t1"), tokens=TOKENS)
+    assert again.replayed
+    assert again.body["access_token"] == token
+    other = await handlers.place_order(place_command(ordering_books, "dune"), uow, tokens=TOKENS)
+    assert other.body["access_token"] != token
+    assert OrderTokens(b"another-secret").token_for(order_id) != token
+
+
 async def test_unknown_book_stores_nothing(
     uow: FakeUnitOfWork, ordering_books: dict[str, CatalogEntry]
 ) -> None:
     command = place_command(ordering_books, "dune")
     command = PlaceOrder(command.customer, command.shipping_address, (RequestedLine(uuid.uuid4(), 1),))
     with pytest.raises(InvalidOrder, match=r"items\[0\].book_id"):
-        await handlers.place_order(command, uow)
+        await handlers.place_order(command, uow, tokens=TOKENS)
     assert uow.orders.rows == {}
     assert uow.published == []
 
@@ -140,8 +168,8 @@ async def test_unknown_book_stores_nothing(
 async def test_same_idempotency_key_answers_the_first_response(
     uow: FakeUnitOfWork, ordering_books: dict[str, CatalogEntry]
 ) -> None:
-    first = await handlers.place_order(place_command(ordering_books, "dune"), uow, key("k1"))
-    again = await handlers.place_order(place_command(ordering_books, "dune"), uow, key("k1"))
+    first = await handlers.place_order(place_command(ordering_books, "dune"), uow, key("k1"), tokens=TOKENS)
+    again = await handlers.place_order(place_command(ordering_books, "dune"), uow, key("k1"), tokens=TOKENS)
     assert again.replayed
     assert (again.status_code, again.body) == (first.status_code, first.body)
     assert len(uow.orders.rows) == 1
@@ -151,9 +179,9 @@ async def test_same_idempotency_key_answers_the_first_response(
 async def test_same_idempotency_key_with_another_body_is_refused(
     uow: FakeUnitOfWork, ordering_books: dict[str, CatalogEntry]
 ) -> None:
-    await handlers.place_order(place_command(ordering_books, "dune"), uow, key("k2", b"a"))
+    await handlers.place_order(place_command(ordering_books, "dune"), uow, key("k2", b"a"), tokens=TOKENS)
     with pytest.raises(IdempotencyKeyReused):
-        await handlers.place_order(place_command(ordering_books, "emma"), uow, key("k2", b"b"))
+        await handlers.place_order(place_command(ordering_books, "emma"), uow, key("k2", b"b"), tokens=TOKENS)
     assert len(uow.orders.rows) == 1
 
 

@@ -26,6 +26,9 @@ async def ordering_offline_client() -> AsyncIterator[httpx.AsyncClient]:
     await components.engine.dispose()
 
 
+STAFF = {"Authorization": "Bearer dev-admin-token"}
+
+
 def body(**changes: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "customer": {"name": "Ada", "email": "ada@example.com"},
@@ -117,8 +120,75 @@ async def test_missing_parts_are_named(ordering_offline_client: httpx.AsyncClien
 async def test_bad_ids_and_filters_are_422(ordering_offline_client: httpx.AsyncClient) -> None:
     assert (await ordering_offline_client.get("/orders/not-a-uuid")).status_code == 422
     assert (await ordering_offline_client.post("/orders/not-a-uuid/cancel")).status_code == 422
-    response = await ordering_offline_client.get("/orders", params={"status": "LOST"})
+    response = await ordering_offline_client.get("/orders", params={"status": "LOST"}, headers=STAFF)
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["status"]
-    response = await ordering_offline_client.get("/orders", params={"limit": 101})
+    response = await ordering_offline_client.get("/orders", params={"limit": 101}, headers=STAFF)
     assert [e["field"] for e in response.json()["errors"]] == ["limit"]
+
+
+async def offline_client(**settings: Any) -> tuple[httpx.AsyncClient, Any]:
+    config = OrderingSettings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none", **settings)
+    components = bootstrap(config, KafkaSettings(bootstrap_servers="127.0.0.1:1"))
+    transport = httpx.ASGITransport(app=components.app)
+    return httpx.AsyncClient(transport=transport, base_url="http://ordering"), components
+
+
+async def test_placement_rate_limit_is_a_429_per_client_and_spares_staff() -> None:
+    client, components = await offline_client(place_rate_per_minute=1, place_burst=2)
+    async with client:
+        # Invalid bodies still count: the limit is checked before anything else of the request.
+        for _ in range(2):
+            assert (await client.post("/orders", json={})).status_code == 422
+        limited = await client.post("/orders", json={})
+        assert limited.status_code == 429
+        assert limited.headers["content-type"] == "application/problem+json"
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert "too many orders" in limited.json()["detail"]
+        assert (await client.post("/orders", json={}, headers=STAFF)).status_code == 422
+    await components.engine.dispose()
+
+
+async def test_placement_rate_limit_can_be_switched_off() -> None:
+    client, components = await offline_client(place_rate_per_minute=0, place_burst=1)
+    async with client:
+        for _ in range(5):
+            assert (await client.post("/orders", json={})).status_code == 422
+    await components.engine.dispose()
+
+
+async def test_order_routes_refuse_anonymous_and_malformed_credentials(
+    ordering_offline_client: httpx.AsyncClient,
+) -> None:
+    order = f"/orders/{uuid.uuid4()}"
+    for method, path in (("GET", "/orders"), ("GET", order), ("POST", f"{order}/cancel")):
+        anonymous = await ordering_offline_client.request(method, path)
+        assert anonymous.status_code == 401, path
+        assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")
+        basic = await ordering_offline_client.request(method, path, headers={"Authorization": "Basic eDp5"})
+        assert basic.status_code == 401, path
+    wrong = await ordering_offline_client.get("/orders", headers={"Authorization": "Bearer not-staff"})
+    assert wrong.status_code == 401
+
+
+def test_openapi_declares_both_bearer_schemes_and_the_headers() -> None:
+    app = bootstrap(
+        OrderingSettings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none"),
+        KafkaSettings(bootstrap_servers="127.0.0.1:1"),
+    ).app
+    spec = app.openapi()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["staffToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schemes["staffToken"]["description"],
+    }
+    assert schemes["orderToken"]["scheme"] == "bearer"
+    paths = spec["paths"]
+    assert paths["/orders"]["get"]["security"] == [{"staffToken": []}]
+    assert {"staffToken": []} in paths["/orders/{order_id}"]["get"]["security"]
+    assert {"orderToken": []} in paths["/orders/{order_id}/cancel"]["post"]["security"]
+    assert "security" not in paths["/orders"]["post"]
+    post_headers = {p["name"] for p in paths["/orders"]["post"]["parameters"] if p["in"] == "header"}
+    assert post_headers == {"Idempotency-Key", "X-Correlation-ID"}
+    assert "201" in paths["/orders"]["post"]["responses"]

@@ -27,6 +27,12 @@ class ShippingSettings(ServiceSettings):
     commands_group: str = Field(
         default=COMMANDS_GROUP, description="Consumer group reading shipping.commands"
     )
+    awaiting_dispatch_max_s: float = Field(
+        default=172_800.0,
+        gt=0,
+        description="A shipment waiting for dispatch longer than this (seconds; 48 h) holds its order's "
+        "stock too long: bookshelf status and the BookshelfStockHeldAwaitingDispatch alert report it",
+    )
 
     @field_validator("countries")
     @classmethod

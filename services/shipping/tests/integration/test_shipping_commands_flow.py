@@ -27,7 +27,7 @@ def create_cmd(order_id: UUID, country: str = "US") -> CreateShipment:
 
 
 async def shipments_of(it: ShippingIT, order_id: UUID) -> list[dict]:  # type: ignore[type-arg]
-    answer = await it.http.get("/shipments", params={"order_id": str(order_id)})
+    answer = await it.http.get("/shipments", params={"order_id": str(order_id)}, headers=STAFF)
     assert answer.status_code == 200, answer.text
     entries: list[dict] = answer.json()["entries"]  # type: ignore[type-arg]
     return entries

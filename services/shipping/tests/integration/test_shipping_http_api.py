@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from bookshelf_contracts import Address, CreateShipment, StockLine
 
 from .conftest import STAFF, ShippingIT, envelope_of, event
@@ -24,7 +25,7 @@ async def new_shipment(it: ShippingIT) -> tuple[UUID, str]:
 
 async def test_get_shipment_shows_every_field(shipping_it: ShippingIT) -> None:
     order_id, shipment_id = await new_shipment(shipping_it)
-    answer = await shipping_it.http.get(f"/shipments/{shipment_id}")
+    answer = await shipping_it.http.get(f"/shipments/{shipment_id}", headers=STAFF)
     assert answer.status_code == 200
     body: dict[str, Any] = answer.json()
     assert {"shipment_id", "order_id", "status", "tracking_number", "address", "lines", "history"} <= set(
@@ -50,7 +51,7 @@ async def test_the_api_docs_list_every_route(shipping_it: ShippingIT) -> None:
 
 async def test_an_unknown_shipment_is_404_problem(shipping_it: ShippingIT) -> None:
     missing = uuid.uuid4()
-    answer = await shipping_it.http.get(f"/shipments/{missing}")
+    answer = await shipping_it.http.get(f"/shipments/{missing}", headers=STAFF)
     assert answer.status_code == 404
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert str(missing) in answer.json()["detail"]
@@ -61,14 +62,14 @@ async def test_an_unknown_shipment_is_404_problem(shipping_it: ShippingIT) -> No
 async def test_list_uses_the_list_envelope(shipping_it: ShippingIT) -> None:
     await new_shipment(shipping_it)
     await new_shipment(shipping_it)
-    answer = await shipping_it.http.get("/shipments", params={"limit": 1, "offset": 1})
+    answer = await shipping_it.http.get("/shipments", params={"limit": 1, "offset": 1}, headers=STAFF)
     assert answer.status_code == 200
     page = answer.json()
     assert set(page) == {"entries", "total", "limit", "offset", "page", "total_pages", "has_next", "has_prev"}
     assert (len(page["entries"]), page["limit"], page["offset"], page["page"]) == (1, 1, 1, 2)
     assert page["total"] >= 2
     assert page["has_prev"] is True
-    assert (await shipping_it.http.get("/shipments", params={"limit": 0})).status_code == 422
+    assert (await shipping_it.http.get("/shipments", params={"limit": 0}, headers=STAFF)).status_code == 422
 
 
 async def test_dispatch_and_deliver_publish_events(shipping_it: ShippingIT) -> None:
@@ -99,7 +100,15 @@ async def test_staff_endpoints_need_the_token(shipping_it: ShippingIT) -> None:
         assert answer.headers["www-authenticate"].startswith("Bearer")
         wrong = await shipping_it.http.post(path, headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
-    assert (await shipping_it.http.get(f"/shipments/{shipment_id}")).json()["status"] == "CREATED"
+    for path in (f"/shipments/{shipment_id}", "/shipments", f"/shipments?order_id={uuid.uuid4()}"):
+        # Reads are STAFF too: shipments hold every customer's address.
+        anonymous = await shipping_it.http.get(path)
+        assert anonymous.status_code == 401, path
+        assert "street" not in anonymous.text
+        assert (await shipping_it.http.get(path, headers={"Authorization": "Bearer nope"})).status_code == 401
+    assert (await shipping_it.http.get(f"/shipments/{shipment_id}", headers=STAFF)).json()[
+        "status"
+    ] == "CREATED"
 
 
 async def test_forbidden_moves_are_409_without_effect(shipping_it: ShippingIT) -> None:
@@ -118,6 +127,32 @@ async def test_forbidden_moves_are_409_without_effect(shipping_it: ShippingIT) -
     assert (await shipping_it.http.post(f"{base}/deliver", headers=STAFF)).status_code == 409
     assert (await shipping_it.http.post(f"{base}/dispatch", headers=STAFF)).status_code == 409
     await shipping_it.shipments.wait_for(event("ShipmentDelivered", order_id))
-    body = (await shipping_it.http.get(base)).json()
+    body = (await shipping_it.http.get(base, headers=STAFF)).json()
     assert (body["status"], body["version"]) == ("DELIVERED", 3)
     assert len([r for r in shipping_it.shipments.records if event("ShipmentDispatched", order_id)(r)]) == 1
+
+
+def gauge(metrics: str, name: str) -> float:
+    (line,) = [line for line in metrics.splitlines() if line.startswith(f"{name} ")]
+    return float(line.split()[1])
+
+
+async def test_metrics_report_shipments_holding_stock_too_long(shipping_it: ShippingIT) -> None:
+    _, shipment_id = await new_shipment(shipping_it)
+    text = (await shipping_it.http.get("/metrics")).text
+    assert gauge(text, "bookshelf_shipping_awaiting_dispatch") >= 1
+    assert gauge(text, "bookshelf_shipping_awaiting_dispatch_max_seconds") == 172_800
+    overdue_before = gauge(text, "bookshelf_shipping_awaiting_dispatch_overdue")
+    async with shipping_it.components.engine.begin() as connection:  # created three days ago
+        await connection.execute(
+            sa.text("UPDATE shipments SET created_at = now() - interval '3 days' WHERE shipment_id = :s"),
+            {"s": uuid.UUID(shipment_id)},
+        )
+    text = (await shipping_it.http.get("/metrics")).text
+    assert gauge(text, "bookshelf_shipping_awaiting_dispatch_overdue") == overdue_before + 1
+    assert gauge(text, "bookshelf_shipping_awaiting_dispatch_oldest_age_seconds") >= 3 * 86400 - 60
+    assert (
+        await shipping_it.http.post(f"/shipments/{shipment_id}/dispatch", headers=STAFF)
+    ).status_code == 200
+    text = (await shipping_it.http.get("/metrics")).text
+    assert gauge(text, "bookshelf_shipping_awaiting_dispatch_overdue") == overdue_before

@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 
 from bookshelf_cli.backlog import CONNECT_TIMEOUT_S, asyncpg_dsn, describe_db_error
+from bookshelf_cli.connect import admin_token
 
 Lines = dict[str, int]  # book_id -> quantity
 
@@ -127,7 +128,8 @@ def read_sagas(base_url: str, page_size: int = 100, timeout_s: float = 10.0) -> 
     """Every saga instance's state from the fulfillment web view (`GET /fulfillments`, paged)."""
     states: dict[str, str] = {}
     offset = 0
-    with httpx.Client(base_url=base_url, timeout=timeout_s) as client:
+    headers = {"Authorization": f"Bearer {admin_token()}"}  # the fulfillment views are STAFF
+    with httpx.Client(base_url=base_url, timeout=timeout_s, headers=headers) as client:
         while True:
             answer = client.get("/fulfillments", params={"limit": page_size, "offset": offset})
             answer.raise_for_status()

@@ -77,12 +77,39 @@ def outbox_table(report: StatusReport) -> Table:
     return table
 
 
+def held_table(report: StatusReport) -> RenderableType:
+    """Orders whose stock has been held in AWAITING_DISPATCH longer than the limit."""
+    held = report.held
+    if held is None:
+        return ""
+    title = f"Held awaiting dispatch (longer than {age(held.limit_s)})"
+    if held.error:
+        return f"[bold]{title}[/]: [yellow]{escape(held.error)}[/]"
+    if not held.count:
+        return f"[bold]{title}[/]: [green]none[/]"
+    table = Table(title=f"{title}: [red]{held.count}[/]", title_justify="left")
+    for name in ("order", "shipment", "waiting"):
+        table.add_column(name, justify="right" if name == "waiting" else "left")
+    for row in held.oldest:
+        table.add_row(row["order_id"], row["shipment_id"], f"[red]{age(row['age_seconds'])}[/]")
+    return table
+
+
 def status_view(report: StatusReport) -> RenderableType:
     """Every table, then the notes and where to look next."""
-    parts: list[RenderableType] = [consumers_table(report), dead_letters_table(report), outbox_table(report)]
+    parts: list[RenderableType] = [
+        consumers_table(report),
+        dead_letters_table(report),
+        outbox_table(report),
+        held_table(report),
+    ]
     parts += [f"[dim]{escape(note)}[/dim]" for note in report.notes]
     if any(report.dead_letters.values()):
         parts.append("Dead letters: `bookshelf dlq list`, then `bookshelf dlq inspect ID`.")
+    if report.held is not None and report.held.count:
+        parts.append(
+            "Held stock: docs/runbooks/BookshelfStockHeldAwaitingDispatch.md (dispatch, or cancel as staff)."
+        )
     return Group(*parts)
 
 
@@ -104,9 +131,19 @@ def status(
     min_interval: Annotated[
         float, typer.Option("--min-interval", min=0, help="--serve: seconds between two collections.")
     ] = 10.0,
+    dispatch_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--dispatch-limit",
+            min=0,
+            help="Report orders whose stock has waited for dispatch longer than this many seconds "
+            "(default: SHIPPING_AWAITING_DISPATCH_MAX_S, else 172800).",
+        ),
+    ] = None,
 ) -> None:
     """Lag per consumer group and topic (records, seconds, in flight; per lane), open dead letters per
-    topic, and each service's outbox backlog with the age of its oldest unpublished row."""
+    topic, each service's outbox backlog with the age of its oldest unpublished row, and the orders whose
+    stock has been held waiting for dispatch longer than the limit."""
     config = LocalConfig()
     kafka = kafka_settings(config)
     admin = require_broker(kafka)
@@ -114,10 +151,12 @@ def status(
         from bookshelf_cli.exporter import serve as serve_metrics
 
         out.print(f"Serving bookshelf status metrics on http://{bind}:{serve}/metrics (Ctrl-C stops).")
-        serve_metrics(lambda: collect(config, kafka, admin, group, timeout), bind, serve, min_interval)
+        serve_metrics(
+            lambda: collect(config, kafka, admin, group, timeout, dispatch_limit), bind, serve, min_interval
+        )
         return
     try:
-        report = collect(config, kafka, admin, group, timeout)
+        report = collect(config, kafka, admin, group, timeout, dispatch_limit)
     except (KafkaException, TimeoutError) as exc:
         fail(
             f"reading from the broker at {kafka.bootstrap_servers} failed: {exc}",

@@ -15,6 +15,7 @@ from confluent_kafka.admin import AdminClient
 from bookshelf_cli import lag, scrape
 from bookshelf_cli.backlog import OutboxBacklog, outbox_backlogs
 from bookshelf_cli.connect import service_url
+from bookshelf_cli.held import HeldReservations, default_limit, held_reservations
 from bookshelf_cli.local import LocalConfig
 from bookshelf_cli.output import iso
 from bookshelf_cli.services import installed_services
@@ -32,6 +33,7 @@ class StatusReport:
     dead_letters: dict[str, int]
     outbox: list[OutboxBacklog]
     notes: list[str] = field(default_factory=list)
+    held: HeldReservations | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The `status --json` document."""
@@ -63,6 +65,7 @@ class StatusReport:
                 }
                 for o in self.outbox
             ],
+            "held_awaiting_dispatch": None if self.held is None else self.held.to_json(),
             "notes": self.notes,
         }
 
@@ -137,7 +140,12 @@ def dead_letter_depth(kafka: Any) -> dict[str, int]:
 
 
 def collect(
-    config: LocalConfig, kafka: Any, admin: AdminClient, patterns: list[str] | None, timeout_s: float
+    config: LocalConfig,
+    kafka: Any,
+    admin: AdminClient,
+    patterns: list[str] | None,
+    timeout_s: float,
+    dispatch_limit_s: float | None = None,
 ) -> StatusReport:
     """Everything `bookshelf status` shows."""
     specs = installed_services()
@@ -145,4 +153,6 @@ def collect(
     partitions, notes = consumer_lag(admin, kafka.confluent_config(), patterns, timeout_s, positions)
     rows = lag.summarize(partitions, time.time(), positions)
     outbox = asyncio.run(outbox_backlogs(config, specs))
-    return StatusReport(kafka.bootstrap_servers, rows, dead_letter_depth(kafka), outbox, notes)
+    limit = default_limit() if dispatch_limit_s is None else dispatch_limit_s
+    held = asyncio.run(held_reservations(config, specs, limit))
+    return StatusReport(kafka.bootstrap_servers, rows, dead_letter_depth(kafka), outbox, notes, held)

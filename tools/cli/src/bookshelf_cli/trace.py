@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.tree import Tree
 
-from bookshelf_cli.connect import kafka_settings, require_broker, service_url
+from bookshelf_cli.connect import admin_token, kafka_settings, require_broker, service_url
 from bookshelf_cli.output import emit_json, err, fail, out
 
 OUTCOME_STYLE = {
@@ -31,7 +31,8 @@ OUTCOME_STYLE = {
 
 def from_index(url: str, query: str) -> dict[str, Any] | None:
     """The trace from the observatory; None when it does not know the id. Raises httpx errors when down."""
-    response = httpx.get(f"{url}/api/trace/{quote(query, safe='')}", timeout=10.0)
+    headers = {"Authorization": f"Bearer {admin_token()}"}  # the observatory's API is STAFF
+    response = httpx.get(f"{url}/api/trace/{quote(query, safe='')}", timeout=10.0, headers=headers)
     if response.status_code == 404:
         return None
     response.raise_for_status()

@@ -3,12 +3,21 @@
 ``GET /fulfillments/{order_id}`` is routed to the worker that owns the order's partition (faust's
 router, like ``@app.table_route``, but on the canonical key). ``GET /fulfillments`` lists the
 instances of *this* worker only: with several workers each lists its own partitions.
+
+The fulfillment views show order and shipment ids of every customer, so they are STAFF:
+``Authorization: Bearer <BOOKSHELF_ADMIN_TOKEN>`` (constant-time comparison), else a 401 problem.
+The token follows the services' rules (``BOOKSHELF_ENV`` defaults to prod; ``dev-admin-token`` only
+in dev; outside dev it must be set, not the dev value, and at least 32 characters, or the worker
+refuses to start). ``/healthz``, ``/readyz`` and ``/metrics`` stay open for probes and Prometheus.
 """
 
 from __future__ import annotations
 
+import hmac
+import os
+import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
@@ -27,6 +36,11 @@ if TYPE_CHECKING:
 CORRELATION_HEADER = "X-Correlation-ID"
 PROBLEM_JSON = "application/problem+json"
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+
+DEV_ADMIN_TOKEN = "dev-admin-token"
+# Variables the web view reads itself (besides FulfillmentSettings); tests/deploy checks they are wired.
+READS_ENVIRONMENT = ("BOOKSHELF_ENV", "BOOKSHELF_ADMIN_TOKEN")
+MIN_TOKEN_LENGTH = 32
 
 Handler = Callable[[aioweb.Request], Awaitable[aioweb.StreamResponse]]
 
@@ -94,17 +108,58 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int | 
     return value
 
 
+class StaffTokenRefused(ValueError):
+    """Outside dev mode the staff token is missing, the dev value or too short."""
+
+
+def staff_token(environ: Mapping[str, str] | None = None) -> str:
+    """``BOOKSHELF_ADMIN_TOKEN`` by the services' rules (dev default only with ``BOOKSHELF_ENV=dev``)."""
+    environ = os.environ if environ is None else environ
+    mode = environ.get("BOOKSHELF_ENV", "prod")
+    token = environ.get("BOOKSHELF_ADMIN_TOKEN", "")
+    if mode == "dev":
+        return token or DEV_ADMIN_TOKEN
+    if not token:
+        raise StaffTokenRefused(f"BOOKSHELF_ADMIN_TOKEN is not set; BOOKSHELF_ENV={mode} needs a real secret")
+    if token == DEV_ADMIN_TOKEN:
+        raise StaffTokenRefused(f"BOOKSHELF_ADMIN_TOKEN still has its dev value; BOOKSHELF_ENV={mode}")
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise StaffTokenRefused(
+            f"BOOKSHELF_ADMIN_TOKEN is {len(token)} characters long; BOOKSHELF_ENV={mode} needs at least "
+            f"{MIN_TOKEN_LENGTH}"
+        )
+    return token
+
+
+def unauthorized(view: View, request: Request) -> Response | None:
+    """None when the request carries the staff token, else the 401 problem to answer."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    expected = getattr(view, "staff_token", "")
+    if (
+        scheme.lower() == "bearer"
+        and expected
+        and hmac.compare_digest(token.strip().encode(), expected.encode())
+    ):
+        return None
+    answer = problem(view, request, 401, "staff endpoint: send Authorization: Bearer <BOOKSHELF_ADMIN_TOKEN>")
+    answer.headers["WWW-Authenticate"] = "Bearer"
+    return answer
+
+
 class WorkerView(View):
     """A view of the saga worker it was registered for (``worker`` is set by ``register_views``)."""
 
     worker: ClassVar[SagaWorker]
+    staff_token: ClassVar[str] = ""
 
 
 class Fulfillment(WorkerView):
     """One saga instance, from the worker that owns it."""
 
     async def get(self, request: Request, order_id: str) -> Response:
-        """``GET /fulfillments/{order_id}``: 200 instance, 404 problem, 422 when not a UUID."""
+        """``GET /fulfillments/{order_id}`` (STAFF): 200 instance, 401, 404 problem, 422 when not a UUID."""
+        if (refused := unauthorized(self, request)) is not None:
+            return refused
         try:
             key = str(UUID(order_id))
         except ValueError:
@@ -123,7 +178,9 @@ class Fulfillments(WorkerView):
     """The instances this worker holds."""
 
     async def get(self, request: Request) -> Response:
-        """``GET /fulfillments?state=&limit=&offset=``: the API.md list envelope, newest first."""
+        """``GET /fulfillments?state=&limit=&offset=`` (STAFF): the paging envelope, newest first."""
+        if (refused := unauthorized(self, request)) is not None:
+            return refused
         raw_state = request.query.get("state")
         try:
             state = SagaStatus(raw_state) if raw_state else None
@@ -179,10 +236,19 @@ ROUTES: tuple[tuple[str, type[WorkerView]], ...] = (
 )
 
 
-def register_views(worker: SagaWorker) -> None:
-    """Add the fulfillment, health, readiness and metrics views to the worker's app."""
+def register_views(worker: SagaWorker, environ: Mapping[str, str] | None = None) -> None:
+    """Add the fulfillment, health, readiness and metrics views to the worker's app.
+
+    Outside dev mode without a proper staff token the process stops here (exit status 2).
+    """
+    try:
+        token = staff_token(environ)
+    except StaffTokenRefused as exc:
+        sys.stderr.write(f"fulfillment: refusing to start: {exc}\n")
+        raise SystemExit(2) from exc
     for path, view in ROUTES:
-        bound = type(view.__name__, (view,), {"worker": worker, "__doc__": view.__doc__})
+        attributes = {"worker": worker, "staff_token": token, "__doc__": view.__doc__}
+        bound = type(view.__name__, (view,), attributes)
         worker.app.page(path, name=view.__name__)(bound)
 
 

@@ -111,8 +111,8 @@ async def restock_book(
     response_model=ReservationOut,
     responses={404: {"description": "no reservation for this order (unknown, or refused)"}},
 )
-async def get_reservation(order_id: UUID, session: ReadSession) -> ReservationOut:
-    """An order's reservation and its lines; a refused reservation is a 404 that names the short lines."""
+async def get_reservation(order_id: UUID, _staff: Staff, session: ReadSession) -> ReservationOut:
+    """An order's reservation and its lines (STAFF); a refused one is a 404 that names the short lines."""
     row = await queries.reservation_of(session, order_id)
     if row is None:
         raise ReservationNotFound(order_id)

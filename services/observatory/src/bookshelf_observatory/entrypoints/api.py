@@ -1,19 +1,23 @@
-"""The JSON API behind the dashboard pages (``/api/...``); replay and purge are STAFF."""
+"""The JSON API behind the dashboard pages (``/api/...``): all of it STAFF (the staff bearer token or
+the dashboard's sign-in cookie), since it shows payloads and stack traces."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from bookshelf_servicekit import Staff
 from bookshelf_servicekit.no_body import NoBody
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
+from bookshelf_observatory.entrypoints.auth import require_api_staff
 from bookshelf_observatory.entrypoints.deps import Runtime
 
-router = APIRouter(prefix="/api", tags=["observatory"])
+router = APIRouter(prefix="/api", tags=["observatory"], dependencies=[Depends(require_api_staff)])
 
 _PROBLEM: dict[str, Any] = {"description": "problem+json", "content": {"application/problem+json": {}}}
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {**_PROBLEM, "description": "not in the index"}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    401: {**_PROBLEM, "description": "missing or bad staff token"},
+    404: {**_PROBLEM, "description": "not in the index"},
+}
 _STAFF: dict[int | str, dict[str, Any]] = {
     401: {**_PROBLEM, "description": "missing or bad staff token"},
     409: {**_PROBLEM, "description": "the entry is closed, or was replayed too often"},
@@ -65,7 +69,6 @@ async def dead_letter(runtime: Runtime, entry_id: EntryId) -> dict[str, Any]:
 @router.post("/dead-letters/{entry_id}/replay", responses=_STAFF)
 async def replay(
     runtime: Runtime,
-    _: Staff,
     __: NoBody,
     entry_id: EntryId,
     max_replays: Annotated[int, Query(ge=1, le=100)] = 5,
@@ -75,7 +78,7 @@ async def replay(
 
 
 @router.post("/dead-letters/{entry_id}/purge", responses=_STAFF)
-async def purge(runtime: Runtime, _: Staff, __: NoBody, entry_id: EntryId) -> dict[str, Any]:
+async def purge(runtime: Runtime, __: NoBody, entry_id: EntryId) -> dict[str, Any]:
     """STAFF. Close the entry without replaying it."""
     return await runtime.purge(entry_id)
 
@@ -83,7 +86,6 @@ async def purge(runtime: Runtime, _: Staff, __: NoBody, entry_id: EntryId) -> di
 @router.post("/dead-letter-topics/{topic}/purge", responses=_STAFF)
 async def purge_topic(
     runtime: Runtime,
-    _: Staff,
     __: NoBody,
     topic: Annotated[str, Path(min_length=1, max_length=249, pattern=TOPIC_NAME)],
 ) -> dict[str, Any]:

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from bookshelf_servicekit import NotFound
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from bookshelf_observatory.entrypoints.auth import require_page_staff
 from bookshelf_observatory.entrypoints.deps import Runtime
 from bookshelf_observatory.service_layer.observatory import Observatory
 
@@ -47,7 +48,8 @@ def _ago(moment: datetime | str | None) -> str:
 templates.env.filters["when"] = _when
 templates.env.filters["ago"] = _ago
 
-router = APIRouter(include_in_schema=False)
+# Staff only: the pages show payloads and stack traces (entrypoints.auth).
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_page_staff)])
 Html = HTMLResponse
 
 

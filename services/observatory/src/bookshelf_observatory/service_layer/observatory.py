@@ -43,7 +43,11 @@ class Observatory:
 
     def client(self) -> httpx.AsyncClient:
         """An HTTP client for probing the services (short timeouts: a dead service must not stall pages)."""
-        return httpx.AsyncClient(timeout=self.settings.probe_timeout_s)
+        # The staff token: fulfillment's /fulfillments views are STAFF.
+        token = self.settings.secret("admin_token")
+        return httpx.AsyncClient(
+            timeout=self.settings.probe_timeout_s, headers={"Authorization": f"Bearer {token}"}
+        )
 
     async def trace(self, query: str) -> Trace:
         """The causation forest of a correlation id or of an order id (any record key)."""

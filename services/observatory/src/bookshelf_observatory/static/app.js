@@ -29,6 +29,11 @@ async function refresh(container) {
   const live = document.getElementById("live");
   try {
     const response = await fetch(container.dataset.refresh, { headers: { Accept: "text/html" } });
+    if (response.redirected && new URL(response.url).pathname === "/sign-in") {
+      // The sign-in expired (or the staff token changed): sign in again, then come back here.
+      window.location.assign("/sign-in?next=" + encodeURIComponent(window.location.pathname + window.location.search));
+      return;
+    }
     if (response.ok) {
       container.innerHTML = await response.text();
       if (live) { live.className = "live ok"; live.title = "updated " + new Date().toLocaleTimeString(); }

@@ -30,6 +30,8 @@ orders = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # SHA-256 (hex) of the order's access token; the token itself is never stored.
+    sa.Column("access_token_hash", sa.Text, nullable=True),
     sa.Index("ix_orders_email_created", sa.func.lower(sa.column("customer_email")), "created_at"),
     sa.Index("ix_orders_status_created", "status", "created_at"),
     sa.Index("ix_orders_created", "created_at"),

@@ -19,6 +19,12 @@ async def get_order(session: AsyncSession, order_id: UUID) -> Order | None:
     return None if row is None else order_from_row(row)
 
 
+async def access_token_hash(session: AsyncSession, order_id: UUID) -> str | None:
+    """The stored hash of the order's access token (None for an unknown order or one without)."""
+    value = await session.scalar(sa.select(orders.c.access_token_hash).where(orders.c.order_id == order_id))
+    return None if value is None else str(value)
+
+
 def _filters(customer_email: str | None, status: OrderStatus | None) -> list[Any]:
     conditions: list[Any] = []
     if customer_email:

@@ -26,10 +26,12 @@ from bookshelf_ordering.domain.placement import CatalogEntry, ReplicaUpdate
 _INSERT_ORDER = sa.text(
     "WITH new_order AS ("
     " INSERT INTO orders (order_id, status, customer_name, customer_email, shipping_address, currency,"
-    " total_amount, tracking_number, cancellation_reason, history, version, created_at, updated_at)"
+    " total_amount, tracking_number, cancellation_reason, history, version, created_at, updated_at,"
+    " access_token_hash)"
     " VALUES (CAST(:order_id AS uuid), :status, :customer_name, :customer_email,"
     " CAST(:shipping_address AS jsonb), :currency, :total_amount, :tracking_number,"
-    " :cancellation_reason, CAST(:history AS jsonb), :version, :created_at, :updated_at))"
+    " :cancellation_reason, CAST(:history AS jsonb), :version, :created_at, :updated_at,"
+    " :access_token_hash))"
     " INSERT INTO order_lines (order_id, line_no, book_id, title, quantity, unit_amount)"
     " SELECT CAST(:order_id AS uuid), u.line_no, u.book_id, u.title, u.quantity, u.unit_amount"
     " FROM unnest(CAST(:line_nos AS int[]), CAST(:book_ids AS uuid[]), CAST(:titles AS text[]),"
@@ -67,8 +69,8 @@ class SqlOrderRepository:
         self.session = session
         self.seen: list[Order] = []
 
-    async def add(self, order: Order) -> None:
-        """Insert a new order and its lines (one statement)."""
+    async def add(self, order: Order, *, access_token_hash: str | None = None) -> None:
+        """Insert a new order (with the hash of its access token) and its lines (one statement)."""
         total = order.total
         await self.session.execute(
             _INSERT_ORDER,
@@ -86,6 +88,7 @@ class SqlOrderRepository:
                 "version": order.version,
                 "created_at": order.created_at,
                 "updated_at": order.updated_at,
+                "access_token_hash": access_token_hash,
                 "line_nos": list(range(1, len(order.lines) + 1)),
                 "book_ids": [line.book_id for line in order.lines],
                 "titles": [line.title for line in order.lines],

@@ -96,6 +96,12 @@ class OrderOut(BaseModel):
     updated_at: str
 
 
+class PlacedOrderOut(OrderOut):
+    """The answer of ``POST /orders``: the order and its access token (shown only in this answer)."""
+
+    access_token: str
+
+
 class OrderPageOut(BaseModel):
     """A page of orders (the paging envelope of docs/reference/http.md)."""
 

@@ -32,6 +32,7 @@ from bookshelf_ordering.domain.exceptions import OrderNotFound, TransitionNotAll
 from bookshelf_ordering.domain.model import Order
 from bookshelf_ordering.domain.placement import RequestedLine
 from bookshelf_ordering.domain.reasons import CUSTOMER_REQUEST, cancellation_reason
+from bookshelf_ordering.service_layer.access import OrderTokens
 from bookshelf_ordering.service_layer.unit_of_work import UnitOfWork
 from bookshelf_ordering.service_layer.views import order_json
 
@@ -57,12 +58,18 @@ class PlaceOrder:
 
 
 async def place_order(
-    command: PlaceOrder, uow: UnitOfWork, idempotency: IdempotencyRequest | None = None
+    command: PlaceOrder,
+    uow: UnitOfWork,
+    idempotency: IdempotencyRequest | None = None,
+    *,
+    tokens: OrderTokens,
 ) -> StoredResponse:
     """Price the lines from the replica, store a PENDING order and its OrderPlaced event.
 
     With an Idempotency-Key the key, the order and the event commit together; a repeat of the key
-    answers the stored first response (raises IdempotencyKeyReused for a different body).
+    answers the stored first response (raises IdempotencyKeyReused for a different body). The answer
+    carries the order's ``access_token``; the order row stores only its hash, and the stored answer
+    of an Idempotency-Key none of it: a replay derives the same token again from the order id.
     """
 
     async def work() -> dict[str, Any]:
@@ -76,12 +83,13 @@ async def place_order(
             catalog=catalog,
             now=uow.now(),
         )
-        await uow.orders.add(order)
+        await uow.orders.add(order, access_token_hash=tokens.hash_for(order.order_id))
         return order_json(order)
 
     answer = await run_idempotent(uow.idempotency, idempotency, work, status_code=201)
     await uow.commit()
-    return answer
+    token = tokens.token_for(uuid.UUID(answer.body["order_id"]))
+    return StoredResponse(answer.status_code, {**answer.body, "access_token": token}, answer.replayed)
 
 
 async def cancel_by_customer(order_id: uuid.UUID, uow: UnitOfWork) -> dict[str, Any]:

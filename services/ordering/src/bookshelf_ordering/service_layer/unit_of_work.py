@@ -28,8 +28,8 @@ from bookshelf_ordering.domain.placement import CatalogEntry, ReplicaUpdate
 class OrderRepository(Protocol):
     """Where orders live."""
 
-    async def add(self, order: Order) -> None:
-        """Store a new order."""
+    async def add(self, order: Order, *, access_token_hash: str | None = None) -> None:
+        """Store a new order (with the hash of its access token)."""
         ...
 
     async def get_for_update(self, order_id: UUID) -> Order | None:

@@ -50,3 +50,20 @@ async def list_shipments(
     )
     rows = (await session.execute(query)).all()
     return [_view(row) for row in rows], int(total or 0)
+
+
+async def awaiting_dispatch(session: AsyncSession, older_than_s: float) -> tuple[int, float, int]:
+    """Shipments still CREATED: how many, the oldest one's age in seconds, and how many are older
+    than ``older_than_s`` (their order's stock is held; docs/runbooks/BookshelfStockHeldAwaitingDispatch.md)."""
+    row = (
+        await session.execute(
+            sa.text(
+                "SELECT count(*) AS waiting,"
+                " coalesce(extract(epoch FROM now() - min(created_at)), 0) AS oldest,"
+                " count(*) FILTER (WHERE created_at < now() - make_interval(secs => :limit)) AS overdue"
+                " FROM shipments WHERE status = 'CREATED'"
+            ),
+            {"limit": older_than_s},
+        )
+    ).one()
+    return int(row.waiting), float(row.oldest), int(row.overdue)

@@ -29,9 +29,9 @@ _STAFF: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/shipments/{shipment_id}", response_model=ShipmentView, responses=_NOT_FOUND)
-async def get_shipment(shipment_id: UUID, runtime: Runtime) -> dict[str, Any]:
-    """One shipment with its address, lines and status history; 404 when unknown."""
+@router.get("/shipments/{shipment_id}", response_model=ShipmentView, responses=_STAFF)
+async def get_shipment(shipment_id: UUID, _: Staff, runtime: Runtime) -> dict[str, Any]:
+    """One shipment with its address, lines and status history (STAFF); 404 when unknown."""
     async with runtime.session_factory() as session:
         view = await queries.shipment_by_id(session, shipment_id)
     if view is None:
@@ -39,13 +39,14 @@ async def get_shipment(shipment_id: UUID, runtime: Runtime) -> dict[str, Any]:
     return view
 
 
-@router.get("/shipments", response_model=Page[ShipmentView])
+@router.get("/shipments", response_model=Page[ShipmentView], responses={401: _STAFF[401]})
 async def list_shipments(
     runtime: Runtime,
+    _: Staff,
     page: Pagination,
     order_id: Annotated[UUID | None, Query(description="Only the shipment of this order")] = None,
 ) -> Page[Any]:
-    """Shipments, newest first, optionally of one order (``order_id``); ``limit``/``offset`` paging."""
+    """Shipments (STAFF), newest first, optionally of one order (``order_id``); ``limit``/``offset`` paging."""
     async with runtime.session_factory() as session:
         entries, total = await queries.list_shipments(
             session, order_id=order_id, limit=page.limit, offset=page.offset

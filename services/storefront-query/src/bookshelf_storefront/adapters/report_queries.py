@@ -61,12 +61,14 @@ async def report_page(session: AsyncSession, sort: Sort, limit: int, offset: int
 
 
 def tracking_entry(row: Any) -> Entry:
-    """One OrderTracking entry; history entries without the internal version."""
+    """One OrderTracking entry; history entries without the internal version.
+
+    Public by its unguessable order id, so it shows no personal data (no name, e-mail or address).
+    """
     history = [{k: v for k, v in entry.items() if k != "version"} for entry in row.history or []]
     return {
         "order_id": str(row.order_id),
         "status": row.status,
-        "customer_email": row.customer_email,
         "total": money(row.total_amount, row.total_currency),
         "tracking_number": row.tracking_number,
         "shipment_status": row.shipment_status,

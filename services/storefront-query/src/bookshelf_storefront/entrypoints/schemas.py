@@ -68,11 +68,10 @@ class TrackingStep(BaseModel):
 
 
 class TrackingEntry(BaseModel):
-    """OrderTracking: status, customer email, total, tracking number and history of one order."""
+    """OrderTracking: status, total, tracking number and history of one order (no personal data)."""
 
     order_id: UUID
     status: str
-    customer_email: str | None = None
     total: Money | None = None
     tracking_number: str | None = None
     shipment_status: str | None = None
