@@ -146,8 +146,14 @@ class SagaWorker:
             "database": database,
             "relay_running": relay,
             "relay_active": self.relay.is_active,
-            "assigned_partitions": len(self.app.consumer.assignment()) if self.app.started else 0,
+            "assigned_partitions": self.assigned_inputs(),
         }
+
+    def assigned_inputs(self) -> int:
+        """How many input partitions this worker owns now."""
+        if not self.app.started:
+            return 0
+        return sum(1 for tp in self.app.consumer.assignment() if tp.topic in SAGA_INPUTS)
 
     async def check_deadlines(self) -> None:
         """Timer: run the timeout step for every instance whose deadline passed (in batches)."""
