@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bookshelf_cli.services import SERVICES, ServiceSpec
-from bookshelf_infra.kafka import _die_with_parent_hook
+from bookshelf_infra._proc import die_with_parent_hook
 
 from tests import processes
 
@@ -93,7 +93,7 @@ class Proc:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent_hook(),  # no orphans if the test run is killed
+                preexec_fn=die_with_parent_hook(),  # no orphans if the test run is killed
                 cwd=self.log_path.parent,  # faust writes its <app>-data folder into the working directory
             )
 
