@@ -10,7 +10,7 @@ LINT_PATHS := libs services tools tests bench
 SRC_DIRS := $(wildcard libs/*/src services/*/src tools/*/src)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv setup run test test-unit test-integration test-e2e test-faults lint audit format bench up down logs images clean kafka-lock
+.PHONY: help uv setup setup-run run api-docs test test-unit test-integration test-e2e test-faults lint audit format bench up down logs images clean kafka-lock
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,11 +19,14 @@ uv: ## Install uv from PyPI if it is missing
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 
-setup: uv ## Install every package of the workspace (from uv.lock) into .venv
+setup: uv ## Install every package of the workspace and the dev tools (from uv.lock) into .venv
 	@$(UV) sync --locked --quiet
 
-run: setup ## Start Apache Kafka + PostgreSQL (data in .bookshelf/) and every service; prints the URLs (Ctrl-C stops)
-	@$(RUN) bookshelf run
+setup-run: uv ## Install what the system needs to run (from uv.lock), none of the test and lint tools
+	@$(UV) sync --locked --quiet --no-dev --inexact
+
+run: setup-run ## Start Apache Kafka + PostgreSQL (data in .bookshelf/) and every service; prints the URLs (Ctrl-C stops)
+	@$(UV) run --frozen --no-sync bookshelf run
 
 .PHONY: browser
 browser: ## Chromium for the browser test: apt-get install as root, else says how to install it
@@ -52,14 +55,20 @@ test-e2e: setup browser ## End-to-end tests (every service over HTTP and Kafka)
 test-faults: setup ## Fault-injection suite, full profile (make test runs the short one): kills, restarts, bad deliveries, then every invariant
 	@$(PYTEST) -q tests/faults
 
-lint: setup ## ruff (lint + format check), mypy and the dependency audit
+lint: setup ## ruff (lint + format check), mypy, OpenAPI/schema drift and the dependency audit
 	@$(RUN) ruff check $(LINT_PATHS)
 	@$(RUN) ruff format --check $(LINT_PATHS)
 	@$(RUN) mypy $(SRC_DIRS)
+	@$(RUN) python -m tests.contract.openapi_docs --check
+	@$(RUN) python -m bookshelf_contracts.export --check
 	@UV="$(UV)" $(RUN) python tools/audit_dependencies.py
 
 audit: setup ## Known vulnerabilities of uv.lock (pip-audit over `uv export`; AUDIT_STRICT=1 fails when offline)
 	@UV="$(UV)" $(RUN) python tools/audit_dependencies.py
+
+api-docs: setup ## Write the OpenAPI documents (docs/reference/openapi) and the message schemas + AsyncAPI (libs/contracts/schemas)
+	@$(RUN) python -m tests.contract.openapi_docs
+	@$(RUN) python -m bookshelf_contracts.export
 
 format: setup ## Apply ruff fixes and formatting
 	@$(RUN) ruff check --fix $(LINT_PATHS)

@@ -2,7 +2,7 @@
 
     uv run python bench/messaging_bench.py [--events 50000] [--runs 3]
 
-Starts an embedded broker and PostgreSQL (durable defaults) on free ports, then per run:
+Starts a local Apache Kafka and PostgreSQL (durable defaults) on free ports, then per run:
 (a) relay: commits N outbox rows in one transaction while an active relay waits, and measures from
     the commit to the broker's last delivery report (and to the last "published" mark);
 (b) consumer: with a runner joined to a 6-partition topic, produces N envelopes and measures from

@@ -3,7 +3,7 @@
     uv run python bench/storefront_bench.py [--books 100000] [--queries 600] [--events 20000] [--orders 3000]
                                             [--runs 3]
 
-Own embedded broker + PostgreSQL on free ports. (a) Latency: ``--books`` rows COPYed into the migrated
+Own local Apache Kafka + PostgreSQL on free ports. (a) Latency: ``--books`` rows COPYed into the migrated
 StorefrontView table (its indexes, VACUUM ANALYZE); per run the real service (``python -m
 bookshelf_storefront --role api``, uvicorn) answers a mix of filtered/sorted/paginated queries over
 HTTP one at a time after 100 warm-up queries: p50/p99 overall and per kind, client wall time, ``total``

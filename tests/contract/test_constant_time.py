@@ -1,7 +1,8 @@
 """Every secret check goes through ``hmac.compare_digest``: the staff token and the webhook signature.
 
 A spy wraps the real function (the comparison still happens) and records what it compared, so a
-refactoring back to ``==`` fails here. API.md names one signed webhook (the catalog's BookSupply).
+refactoring back to ``==`` fails here. docs/reference/http.md names one signed webhook (the catalog's
+BookSupply).
 """
 
 from __future__ import annotations

@@ -31,8 +31,26 @@ COMPOSE_OVERRIDES = {
     "prod": ROOT / "deploy" / "compose" / "prod.yml",
     "sasl-ssl": ROOT / "deploy" / "compose" / "sasl-ssl.yml",
 }
+# Every combination of compose files the documentation gives (overrides in -f order after the base
+# file); test_deploy_compose checks the documentation names no other.
+COMPOSE_COMBINATIONS: dict[str, tuple[str, ...]] = {
+    "base": (),
+    "prod": ("prod",),
+    "sasl-ssl": ("sasl-ssl",),
+    "prod+sasl-ssl": ("prod", "sasl-ssl"),
+}
 K8S = ROOT / "deploy" / "k8s"
 ENV_EXAMPLE = ROOT / ".env.example"
+DEPLOY_DOC = ROOT / "docs" / "deploy.md"
+
+# The versions docs/deploy.md states ("Versions"), checked against the manifests and the docs.
+KAFKA_VERSION = "4.3.1"  # the newest Apache Kafka the newest Strimzi release (1.2.0) runs
+KAFKA_METADATA_VERSION = "4.3-IV0"
+STRIMZI_RELEASE = "1.2.0"
+CLOUDNATIVE_PG_RELEASE = "1.30.0"
+# Kubernetes minors both operators support (Strimzi 1.2: 1.30+; CloudNativePG 1.30: 1.34-1.36): the
+# manifests are validated against the schemas of each.
+KUBERNETES_MINORS = ("1.34", "1.35", "1.36")
 
 
 # ---------------------------------------------------------------- deployables

@@ -6,6 +6,7 @@ the manifest tests share."""
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -64,9 +65,11 @@ _CLUSTER_SCOPED = {
 def fallback_build(path: Path) -> list[dict[str, Any]]:
     """``kustomize build`` for the features the Bookshelf kustomizations use, and nothing more.
 
-    resources (files and directories), namespace, images (newName/newTag), JSON 6902 patches with a
-    kind/name target, configMapGenerator (files, literals) with ``disableNameSuffixHash``. Anything
-    else raises, so a kustomization that outgrows it fails loudly where kubectl is missing.
+    resources (files and directories), namespace (Namespace objects are renamed to it), images
+    (newName/newTag), JSON 6902 patches (add, replace, remove, test) with a kind and name target (the
+    name a regular expression matching the whole name), configMapGenerator (files, literals) with
+    ``disableNameSuffixHash`` and generatorOptions annotations. Anything else raises, so a kustomization
+    that outgrows it fails loudly where kubectl is missing.
     """
     kustomization = load_yaml(path / "kustomization.yaml")
     unsupported = set(kustomization) - _SUPPORTED
@@ -87,22 +90,28 @@ def fallback_build(path: Path) -> list[dict[str, Any]]:
             _set_images(document, rule)
     if namespace := kustomization.get("namespace"):
         for document in documents:
-            if document["kind"] not in _CLUSTER_SCOPED:
+            if document["kind"] == "Namespace":
+                document["metadata"]["name"] = namespace
+            elif document["kind"] not in _CLUSTER_SCOPED:
                 document["metadata"]["namespace"] = namespace
     return documents
 
 
 def _generated_config_maps(path: Path, kustomization: Mapping[str, Any]) -> list[dict[str, Any]]:
     generators = kustomization.get("configMapGenerator", [])
-    if generators and not kustomization.get("generatorOptions", {}).get("disableNameSuffixHash"):
+    options = kustomization.get("generatorOptions", {})
+    if set(options) - {"disableNameSuffixHash", "annotations"}:
+        raise NotImplementedError(f"{path}: generatorOptions {sorted(options)}")
+    if generators and not options.get("disableNameSuffixHash"):
         raise NotImplementedError(f"{path}: name suffix hashes are not implemented (disableNameSuffixHash)")
     maps = []
     for generator in generators:
         data = {Path(name).name: (path / name).read_text() for name in generator.get("files", [])}
         data.update(literal.split("=", 1) for literal in generator.get("literals", []))
-        maps.append(
-            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": generator["name"]}, "data": data}
-        )
+        metadata: dict[str, Any] = {"name": generator["name"]}
+        if options.get("annotations"):
+            metadata["annotations"] = dict(options["annotations"])
+        maps.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data})
     return maps
 
 
@@ -116,7 +125,7 @@ def _apply_patch(documents: list[dict[str, Any]], patch: Mapping[str, Any]) -> N
     for document in documents:
         if target.get("kind", document["kind"]) != document["kind"]:
             continue
-        if target.get("name", document["metadata"]["name"]) != document["metadata"]["name"]:
+        if not re.fullmatch(target.get("name", ".*"), document["metadata"]["name"]):
             continue
         for operation in operations:
             _json_patch(document, operation)
@@ -140,6 +149,9 @@ def _json_patch(document: dict[str, Any], operation: Mapping[str, Any]) -> None:
         node[last] = copy.deepcopy(operation["value"])
     elif op == "remove":
         del node[int(last) if isinstance(node, list) else last]
+    elif op == "test":
+        if (node[int(last)] if isinstance(node, list) else node.get(last)) != operation["value"]:
+            raise AssertionError(f"test {operation['path']}: not {operation['value']!r}")
     else:
         raise NotImplementedError(f"JSON patch op {op!r}")
 
@@ -151,6 +163,11 @@ def pod_spec(document: Mapping[str, Any]) -> dict[str, Any] | None:
         spec = spec["jobTemplate"]["spec"]
     template = spec.get("template")
     return template["spec"] if template else None
+
+
+def is_bookshelf_image(image: str) -> bool:
+    """A Bookshelf service image, under any registry (``<registry>/bookshelf/<service>:<tag>``)."""
+    return "/bookshelf/" in f"/{image}"
 
 
 def containers(document: Mapping[str, Any]) -> list[dict[str, Any]]:

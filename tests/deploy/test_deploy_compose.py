@@ -23,21 +23,30 @@ from tests.deploy.compose_support import (
     interpolated_variables,
     is_one_shot,
 )
-from tests.deploy.deploy_support import COMPOSE_FILE, COMPOSE_OVERRIDES, DEPLOYABLES, ROOT, load_yaml
+from tests.deploy.deploy_support import (
+    COMPOSE_COMBINATIONS,
+    COMPOSE_FILE,
+    COMPOSE_OVERRIDES,
+    DEPLOYABLES,
+    ROOT,
+    load_yaml,
+)
 
 pytestmark = pytest.mark.unit
 
 SCHEMA_PATH = ROOT / "tests" / "deploy" / "schemas" / "compose-spec.json"
-SCHEMA_SHA256 = "d549057ebc2925f39f62799eab0db7b9e2c18b35b6c00595199116da3ed10e64"
-VARIANTS = ["base", *COMPOSE_OVERRIDES]
+# schema/compose-spec.json of github.com/compose-spec/compose-spec at 170098ba (tests/deploy/schemas).
+SCHEMA_SHA256 = "1f91e091f16b2dd50ab8860e02bb391d22df553d91c145eacedb1b6eff9c3f0e"
+VARIANTS = list(COMPOSE_COMBINATIONS)
 
 
 @cache
 def schema_validator() -> jsonschema.protocols.Validator:
     schema = json.loads(SCHEMA_PATH.read_text())
-    validator_class = jsonschema.validators.validator_for(schema)
-    validator_class.check_schema(schema)
-    return validator_class(schema)
+    # jsonschema does not map the schema's "https://json-schema.org/draft-07/schema" to a draft itself.
+    assert "draft-07" in schema["$schema"], "a new draft: choose its validator class here"
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
 
 
 def schema_errors(document: Any) -> list[str]:
@@ -198,6 +207,7 @@ def test_kafka_is_the_official_image_and_kafka_ui_watches_it() -> None:
     assert "ZOOKEEPER" not in " ".join(kafka["environment"]).upper()
     assert ui["environment"]["KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS"] == "kafka:19092"
     assert ui["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert ui["image"].startswith("kafbat/kafka-ui:"), "the maintained Kafka UI, not the archived one"
 
 
 def test_topic_plan_has_bulk_lanes_and_compacted_dlqs_with_six_partitions() -> None:

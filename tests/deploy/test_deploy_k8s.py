@@ -1,5 +1,6 @@
-"""The Kubernetes manifests: built with kustomize, validated against the Kubernetes OpenAPI schemas
-(kubernetes-validate, strict: unknown fields fail), and checked for what schemas cannot see."""
+"""The Kubernetes manifests: built with kustomize, validated against the Kubernetes OpenAPI schemas of
+each Kubernetes minor docs/deploy.md supports (kubernetes-validate, strict: unknown fields fail), and
+checked for what schemas cannot see. Custom resources: test_deploy_k8s_platform."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from tests.deploy.deploy_support import DEPLOYABLES, K8S, ROOT, load_yaml_documents
+from tests.deploy.deploy_support import DEPLOYABLES, K8S, KUBERNETES_MINORS, ROOT, load_yaml_documents
 from tests.deploy.kustomize_support import (
     containers,
     fallback_build,
+    is_bookshelf_image,
     kustomize_build,
     kustomize_tool,
     pod_spec,
@@ -22,8 +24,8 @@ from tests.deploy.kustomize_support import (
 pytestmark = pytest.mark.unit
 
 KUSTOMIZATIONS = {"base": K8S / "base", "dev": K8S / "overlays" / "dev"}
-# The oldest Kubernetes minor still commonly run, and the newest the package knows.
-KUBERNETES_VERSIONS = ["1.30.0", kubernetes_validate.latest_version()]
+# The Kubernetes minors both operators support (docs/deploy.md "Versions").
+KUBERNETES_VERSIONS = [f"{minor}.0" for minor in KUBERNETES_MINORS]
 PARTITIONS = 6
 WORKLOADS = ("Deployment", "StatefulSet", "Job")
 
@@ -100,7 +102,7 @@ def main_containers(name: str) -> list[tuple[str, dict[str, Any], dict[str, Any]
 
 
 def bookshelf_main_containers() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    return [item for item in main_containers("base") if item[2]["image"].startswith("bookshelf/")]
+    return [item for item in main_containers("base") if is_bookshelf_image(item[2]["image"])]
 
 
 def test_probes_resources_and_graceful_shutdown() -> None:
@@ -194,8 +196,12 @@ def test_disruption_budgets_and_services_select_pods_that_exist(name: str) -> No
 
 def test_every_multi_replica_workload_has_a_disruption_budget() -> None:
     budgets = [d["spec"]["selector"]["matchLabels"] for d in of_kind("base", "PodDisruptionBudget")]
+    minimum = {
+        d["spec"]["scaleTargetRef"]["name"]: d["spec"]["minReplicas"]
+        for d in of_kind("base", "HorizontalPodAutoscaler")
+    }
     for workload in of_kind("base", "Deployment", "StatefulSet"):
-        if workload["spec"]["replicas"] > 1:
+        if workload["spec"].get("replicas", minimum.get(workload["metadata"]["name"], 1)) > 1:
             labels = workload["spec"]["template"]["metadata"]["labels"]
             assert any(b.items() <= labels.items() for b in budgets), key(workload)
 
@@ -235,14 +241,29 @@ def test_secrets_are_referenced_in_the_base_and_defined_only_with_dev_values_in_
                     assert source["secretRef"]["name"] in dev_secrets
 
 
-def test_dev_overlay_runs_dev_images_in_its_namespace() -> None:
+def test_dev_overlay_runs_local_images_in_its_namespace_and_never_pulls_them() -> None:
+    """A bare bookshelf/<svc> would be pulled from a Docker Hub namespace this project does not own."""
+    assert [d["metadata"]["name"] for d in of_kind("dev", "Namespace")] == ["bookshelf-dev"]
+    bookshelf = 0
     for document in built("dev"):
         if document["kind"] != "Namespace":
             assert document["metadata"]["namespace"] == "bookshelf-dev", key(document)
         for container in containers(document):
-            if container["image"].startswith("bookshelf/"):
+            if is_bookshelf_image(container["image"]):
+                bookshelf += 1
+                assert container["image"].startswith("localhost/bookshelf/"), key(document)
                 assert container["image"].endswith(":dev"), key(document)
+                assert container["imagePullPolicy"] == "Never", key(document)
+    assert bookshelf == sum(len(containers(d)) for d in of_kind("base", *WORKLOADS))
+
+
+def test_the_base_names_a_registry_placeholder_and_its_own_namespace() -> None:
+    assert [d["metadata"]["name"] for d in of_kind("base", "Namespace")] == ["bookshelf"]
+    for document in built("base"):
+        if document["kind"] != "Namespace":
+            assert document["metadata"]["namespace"] == "bookshelf", key(document)
     for container in (c for d in of_kind("base", *WORKLOADS) for c in containers(d)):
+        assert container["image"].startswith("registry.invalid/bookshelf/"), container["image"]
         assert container["image"].endswith(":0.1.0"), container["image"]
 
 
@@ -252,15 +273,20 @@ def test_dev_overlay_copies_the_database_script_unchanged() -> None:
 
 
 def test_strimzi_topics_are_the_topic_plan() -> None:
-    """Platform topics come from the contracts (deploy/k8s/generate.py), with compacted DLQs."""
-    from bookshelf_messaging.admin import topic_plan
+    """Platform topics come from the contracts (deploy/k8s/generate.py), configured as ensure_topics
+    creates them (kept forever, or compacted DLQs), with 3 replicas of which 2 must be in sync."""
+    from bookshelf_messaging.admin import topic_config, topic_plan
 
     documents = load_yaml_documents((K8S / "platform" / "strimzi" / "topics.yaml").read_text())
     topics = {d["spec"]["topicName"]: d["spec"] for d in documents}
     assert sorted(topics) == sorted(name for name, _, _ in topic_plan())
     for name, partitions, compacted in topic_plan():
         assert topics[name]["partitions"] == partitions
-        assert (topics[name]["config"].get("cleanup.policy") == "compact") == compacted
+        assert topics[name]["replicas"] == 3
+        config = {key: str(value) for key, value in topics[name]["config"].items()}
+        assert config == topic_config(compacted, 3), name
+        assert config["min.insync.replicas"] == "2"
+        assert (config.get("cleanup.policy") == "compact") == compacted
 
 
 @pytest.mark.parametrize("platform", ["strimzi", "cloudnative-pg"])

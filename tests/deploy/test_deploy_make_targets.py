@@ -34,3 +34,12 @@ def test_compose_variables_default_to_docker_compose_on_the_base_file() -> None:
 )
 def test_up_down_and_logs_run_docker_compose(target: str, command: str) -> None:
     assert recipe(target).startswith(command)
+
+
+def test_the_forge_workflow_runs_what_ci_runs() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    steps = [step["run"] for job in workflow["jobs"].values() for step in job["steps"] if "run" in step]
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.startswith("make ")]
+    assert steps == ci == ["make lint", "make test"]

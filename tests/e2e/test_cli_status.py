@@ -1,8 +1,9 @@
 """`bookshelf status` against the running system: groups, lag in records and seconds, DLQ, outbox.
 
 Lag is checked on a group of this test's own: records produced in one multi-record batch with old
-timestamps, a committed offset in the middle. The embedded broker answers ListOffsets(latest) wrongly
-after such batches (EMBEDDED-INFRA.md); the status must still count exactly the waiting records.
+timestamps, a committed offset in the middle. The memory-only broker Bookshelf used to embed answered
+ListOffsets(latest) wrongly after such batches (docs/adr/0001-kafka-broker-per-mode.md); the status must still
+count exactly the waiting records.
 """
 
 from __future__ import annotations

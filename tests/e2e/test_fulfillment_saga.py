@@ -1,4 +1,4 @@
-"""The order-fulfillment saga through every service: HTTP in, Kafka between, HTTP to check (DOMAIN.md)."""
+"""The order-fulfillment saga (docs/domain.md) through every service: HTTP in, Kafka between, HTTP out."""
 
 from __future__ import annotations
 

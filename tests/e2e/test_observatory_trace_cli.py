@@ -113,7 +113,7 @@ async def bookshelf(
 
 
 def assert_saga_tree(document: dict[str, Any]) -> None:
-    """The DOMAIN.md saga as causation: each step under the message that caused it, by its producer."""
+    """The saga (docs/domain.md) as causation: each step under the message that caused it, by its producer."""
     caused_by = parents(document)
     assert caused_by["OrderPlaced"] is None
     assert caused_by["ReserveStock"] == "OrderPlaced"

@@ -37,7 +37,7 @@ def _twice(values: list[str]) -> list[str]:
 
 def check_orders(world: World, ledger: Ledger, forgotten: set[str]) -> Findings:
     """Every accepted order exists once, ended where it should, with one saga run and one shipment
-    (``forgotten``: orders whose saga instance may be gone with the broker's memory store)."""
+    (``forgotten``: orders whose saga instance may legitimately be gone)."""
     found = Findings()
     for order_id, placed in ledger.orders.items():
         order = world.orders.get(order_id)

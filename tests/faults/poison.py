@@ -9,10 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from bookshelf_messaging.limits import MAX_RECORD_BYTES
 
 from tests.faults.wire import Record, raw
 
-OVERSIZED = 1_500_000  # bytes: above the 1 MiB clients assume by default
+# bytes: about the largest record the topics take (max.message.bytes, bookshelf_messaging.limits),
+# its dead letter (the record plus its failure headers) is larger still
+OVERSIZED = MAX_RECORD_BYTES - 4_096
 # The consumer groups reading each topic: every one of them must dead-letter a poison record there.
 GROUPS = {
     "ordering.orders": frozenset({"storefront.order-events", "fulfillment.saga"}),

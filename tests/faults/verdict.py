@@ -49,7 +49,7 @@ class Outcome:
 
 def audit(cluster: Cluster, forgotten: set[str]) -> tuple[int, list[str]]:
     """`bookshelf audit --json`: (violations, details); a failed run counts as one violation.
-    ``forgotten``: orders whose saga instance the broker's memory store lost (scenario 6)."""
+    ``forgotten``: orders whose saga instance may legitimately be gone (none since the broker is durable)."""
     result = cluster.cli("audit", "--json", "--settle-timeout", "15")
     try:
         document = orjson.loads(result.stdout)

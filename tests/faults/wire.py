@@ -1,8 +1,8 @@
 """Direct access to the topics: read a whole range, publish records again (duplicates, reversed
 order), publish raw records (poison, oversized, unknown types), count re-published message ids.
 
-Ranges are read to partition EOF, which comes from the fetch high watermark (EMBEDDED-INFRA.md:
-end offsets from ListOffsets are wrong on the embedded broker).
+Ranges are read to partition EOF, which comes from the fetch high watermark (a reader sees what a
+consumer sees).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 # Dev-only TLS and SASL material for deploy/compose/sasl-ssl.yml, made with keytool inside the
 # apache/kafka image (no tool needed on the host) into the `kafka-secrets` volume, once:
 #   ca.crt                 the dev CA (PEM): clients verify the broker with it (KAFKA_SSL_CAFILE)
-#   kafka.keystore.p12     the broker's key and certificate (SAN kafka, localhost), signed by the CA
+#   kafka.keystore.p12     the broker's key and certificate (SAN kafka, localhost and
+#                          $BOOKSHELF_KAFKA_HOST, the host name clients outside compose use), signed by the CA
 #   *_creds                keystore passwords, as the apache/kafka image expects them (random)
 #   broker_jaas.conf       SASL/PLAIN users: admin (random password) and $KAFKA_SASL_USERNAME
 #   client.properties      admin client settings for the broker's health check
@@ -19,6 +20,13 @@ if [ -s kafka.keystore.p12 ] && [ -s broker_jaas.conf ]; then
 fi
 
 random() { head -c 24 /dev/urandom | base64 | tr -d '/+=\n'; }
+# The names clients verify: kafka (containers), localhost and the advertised host (an IP or a name).
+host="${BOOKSHELF_KAFKA_HOST:-localhost}"
+case "$host" in
+    kafka | localhost) san="dns:kafka,dns:localhost" ;;
+    *[!0-9.]*) san="dns:kafka,dns:localhost,dns:$host" ;;
+    *) san="dns:kafka,dns:localhost,ip:$host" ;;
+esac
 store_password="$(random)"
 admin_password="$(random)"
 keytool="${JAVA_HOME:+$JAVA_HOME/bin/}keytool"
@@ -30,12 +38,12 @@ validity=825
 "$keytool" -exportcert -rfc -alias ca -keystore ca.p12 -storepass "$store_password" -file ca.crt
 
 "$keytool" -genkeypair -alias kafka -dname "CN=kafka" -keyalg RSA -keysize 3072 -validity "$validity" \
-    -ext "SAN=dns:kafka,dns:localhost" -keystore kafka.keystore.p12 -storetype PKCS12 \
+    -ext "SAN=$san" -keystore kafka.keystore.p12 -storetype PKCS12 \
     -storepass "$store_password" -keypass "$store_password"
 "$keytool" -certreq -alias kafka -keystore kafka.keystore.p12 -storepass "$store_password" -file kafka.csr
 "$keytool" -gencert -rfc -alias ca -keystore ca.p12 -storepass "$store_password" -validity "$validity" \
     -infile kafka.csr -outfile kafka.crt \
-    -ext "SAN=dns:kafka,dns:localhost" -ext "KU=digitalSignature,keyEncipherment" -ext "EKU=serverAuth,clientAuth"
+    -ext "SAN=$san" -ext "KU=digitalSignature,keyEncipherment" -ext "EKU=serverAuth,clientAuth"
 "$keytool" -importcert -noprompt -alias ca -file ca.crt -keystore kafka.keystore.p12 -storepass "$store_password"
 "$keytool" -importcert -noprompt -alias kafka -file kafka.crt -keystore kafka.keystore.p12 -storepass "$store_password"
 rm -f kafka.csr kafka.crt

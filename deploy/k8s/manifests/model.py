@@ -9,6 +9,12 @@ from typing import Any
 PART_OF = "bookshelf"
 UID = 10001
 DATA_DIR = "/var/lib/bookshelf"
+# A registry that cannot resolve (RFC 6761 ".invalid"): an overlay that forgets to set its own fails to
+# pull with this name in the error instead of pulling bookshelf/<service> from someone's Docker Hub.
+IMAGE_REGISTRY = "registry.invalid"
+# Argo CD sync wave of the Jobs (Sync hooks): after the namespace (-3) and the configuration (-2),
+# before the workloads (0). docs/deploy.md "Argo CD".
+JOB_WAVE = "-1"
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,7 @@ class RoleSpec:
     memory_limit: str
     grace_s: int
     hpa_max: int | None = None  # consumers scale up to the partition count (6)
+    # With an HPA, ``replicas`` is its minimum and the Deployment leaves the count to it.
 
 
 ROLES: dict[str, RoleSpec] = {

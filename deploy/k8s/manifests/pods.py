@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy.k8s.manifests.model import DATA_DIR, PART_OF, UID, RoleSpec, Service, db_secret, secret_env
+from deploy.k8s.manifests.model import (
+    DATA_DIR,
+    IMAGE_REGISTRY,
+    JOB_WAVE,
+    PART_OF,
+    UID,
+    RoleSpec,
+    Service,
+    db_secret,
+    secret_env,
+)
 
 
 def labels(name: str, component: str) -> dict[str, str]:
@@ -29,7 +39,7 @@ def metadata(name: str, component: str, resource_name: str | None = None) -> dic
 
 def image(name: str) -> str:
     """The image of a service; overlays set registry and tag with kustomize ``images``."""
-    return f"bookshelf/{name}"
+    return f"{IMAGE_REGISTRY}/bookshelf/{name}"
 
 
 def pod_security() -> dict[str, Any]:
@@ -97,11 +107,14 @@ KAFKA_TLS_MOUNT = {"name": "kafka-tls", "mountPath": "/etc/bookshelf/kafka", "re
 
 
 def kafka_tls_volume() -> dict[str, Any]:
-    """``/etc/bookshelf/kafka``: the cluster CA and, for mTLS, the client certificate (both optional).
+    """``/etc/bookshelf/kafka``: the cluster CA (required) and, for mTLS, the client certificate.
 
     Names follow Strimzi: a Kafka cluster ``bookshelf`` publishes its CA as ``bookshelf-cluster-ca-cert``
     and a KafkaUser ``bookshelf-kafka`` gets a Secret of that name (``password`` for SCRAM, ``user.crt`` /
-    ``user.key`` for TLS authentication). Optional sources: PLAINTEXT and SCRAM-only setups lack them.
+    ``user.key`` for TLS authentication; optional, SCRAM users have no certificate). The CA is required
+    because ``KAFKA_SSL_CAFILE`` points at it: a missing copy keeps the pod in ContainerCreating with
+    "secret not found" instead of crashing it later on a TLS error. Brokers with publicly trusted
+    certificates (and the dev overlay's PLAINTEXT broker) mark it optional.
     """
     return {
         "name": "kafka-tls",
@@ -110,7 +123,7 @@ def kafka_tls_volume() -> dict[str, Any]:
                 {
                     "secret": {
                         "name": "bookshelf-cluster-ca-cert",
-                        "optional": True,
+                        "optional": False,
                         "items": [{"key": "ca.crt", "path": "ca.crt"}],
                     }
                 },
@@ -176,7 +189,7 @@ def scrape_annotations(port: int) -> dict[str, str]:
     return {"prometheus.io/scrape": "true", "prometheus.io/port": str(port), "prometheus.io/path": "/metrics"}
 
 
-def presync_job(
+def hook_job(
     name: str,
     job_labels: dict[str, str],
     containers: list[dict[str, Any]],
@@ -185,10 +198,12 @@ def presync_job(
     backoff_limit: int,
     deadline_s: int,
 ) -> dict[str, Any]:
-    """A Job Argo CD runs before syncing the Deployments and replaces on the next release.
+    """A Job Argo CD runs as a Sync hook after the configuration and before the workloads (sync waves).
 
-    A Job's pod template is immutable: a finished Job disappears (``ttlSecondsAfterFinished``) so the
-    next release can create it again with the new image (docs/deploy.md "Upgrades").
+    Not PreSync: Argo CD applies the ConfigMap in the Sync phase, after every PreSync hook, so a
+    PreSync Job would wait for it forever on the first sync. A Job's pod template is immutable: Argo CD
+    deletes the old Job before creating the new one (``BeforeHookCreation``), and a finished Job
+    disappears (``ttlSecondsAfterFinished``) so ``kubectl apply`` can create it again next release.
     """
     return {
         "apiVersion": "batch/v1",
@@ -197,8 +212,9 @@ def presync_job(
             "name": name,
             "labels": job_labels,
             "annotations": {
-                "argocd.argoproj.io/hook": "PreSync",
+                "argocd.argoproj.io/hook": "Sync",
                 "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
+                "argocd.argoproj.io/sync-wave": JOB_WAVE,
             },
         },
         "spec": {

@@ -9,11 +9,13 @@ from deploy.k8s.manifests.pods import (
     ENV_FROM,
     KAFKA_TLS_MOUNT,
     container_security,
+    hook_job,
     image,
     kafka_tls_volume,
     labels,
-    presync_job,
 )
+
+REPLICAS = 3  # the Strimzi example's brokers
 
 
 def topics_job() -> dict[str, Any]:
@@ -37,21 +39,23 @@ def topics_job() -> dict[str, Any]:
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, KAFKA_TLS_MOUNT],
     }
     volumes = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}, kafka_tls_volume()]
-    return presync_job("kafka-topics", job_labels, [container], volumes, backoff_limit=6, deadline_s=600)
+    return hook_job("kafka-topics", job_labels, [container], volumes, backoff_limit=6, deadline_s=600)
 
 
 def strimzi_topics() -> list[dict[str, Any]]:
-    """A KafkaTopic per topic of ``bookshelf_messaging.admin.topic_plan()``: the contracts' topic list."""
-    from bookshelf_messaging.admin import topic_plan
+    """A KafkaTopic per topic of ``bookshelf_messaging.admin.topic_plan()``: the contracts' topic list,
+    configured as ``ensure_topics`` creates it (``topic_config``: kept forever, or compacted DLQs).
+
+    Production-shaped: 3 replicas, and a write (acks=all) needs 2 of them in sync.
+    """
+    from bookshelf_messaging.admin import topic_config, topic_plan
 
     documents = []
     for name, partitions, compacted in topic_plan():
-        config: dict[str, Any] = {"min.insync.replicas": 2}
-        if compacted:
-            config["cleanup.policy"] = "compact"
+        config = {key: _number(value) for key, value in topic_config(compacted, REPLICAS).items()}
         documents.append(
             {
-                "apiVersion": "kafka.strimzi.io/v1beta2",
+                "apiVersion": "kafka.strimzi.io/v1",
                 "kind": "KafkaTopic",
                 "metadata": {
                     # A DNS-label-like resource name; spec.topicName carries the real topic name.
@@ -59,7 +63,12 @@ def strimzi_topics() -> list[dict[str, Any]]:
                     "namespace": "kafka",
                     "labels": {"strimzi.io/cluster": "bookshelf", "app.kubernetes.io/part-of": PART_OF},
                 },
-                "spec": {"topicName": name, "partitions": partitions, "replicas": 3, "config": config},
+                "spec": {"topicName": name, "partitions": partitions, "replicas": REPLICAS, "config": config},
             }
         )
     return documents
+
+
+def _number(value: str) -> int | str:
+    """Kafka config values as YAML numbers where they are numbers (``-1``, ``2``)."""
+    return int(value) if value.lstrip("-").isdigit() else value

@@ -10,12 +10,12 @@ from deploy.k8s.manifests.pods import (
     ENV_FROM,
     common_env,
     container_security,
+    hook_job,
     image,
     labels,
     metadata,
     migrate_container,
     pod_security,
-    presync_job,
     probes,
     resources,
     scrape_annotations,
@@ -63,12 +63,14 @@ def deployment(service: Service, role: str) -> dict[str, Any]:
                 "labelSelector": {"matchLabels": selector(service.name, role)},
             }
         ]
+    # With an HPA the count is the HPA's: a replicas field would reset it on every apply or sync.
+    replicas = {} if spec.hpa_max is not None else {"replicas": spec.replicas}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": metadata(service.name, role),
         "spec": {
-            "replicas": spec.replicas,
+            **replicas,
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": selector(service.name, role)},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
@@ -145,7 +147,7 @@ def hpa(service: Service, role: str) -> dict[str, Any]:
 
 def migration_job(service: Service) -> dict[str, Any]:
     """The explicit migration run of a release (init containers repeat it as a no-op safety net)."""
-    return presync_job(
+    return hook_job(
         f"{service.name}-migrate",
         labels(service.name, "migration"),
         [{**migrate_container(service), "name": "migrate"}],

@@ -1,4 +1,4 @@
-"""Catalog events, topic ``catalog.books`` keyed by book_id (DOMAIN.md "Catalog: Book")."""
+"""Catalog events, topic ``catalog.books`` keyed by book_id (docs/domain.md "Catalog: Book")."""
 
 from __future__ import annotations
 

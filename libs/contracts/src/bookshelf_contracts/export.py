@@ -1,7 +1,8 @@
 """Export the JSON Schema of every contract: ``python -m bookshelf_contracts.export [--check] [--out DIR]``.
 
-Writes ``<Type>.v<version>.json`` per contract (current and superseded versions) plus ``envelope.json``;
-``--check`` writes nothing and exits 1 listing the files that differ, are missing or are stale.
+Writes ``<Type>.v<version>.json`` per contract (current and superseded versions), ``envelope.json`` and
+``asyncapi.json`` (the topics, AsyncAPI 3.0); ``--check`` writes nothing and exits 1 listing the files
+that differ, are missing or are stale.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bookshelf_contracts.asyncapi import render_asyncapi
 from bookshelf_contracts.base import Command, Message
 from bookshelf_contracts.envelope import Envelope
 from bookshelf_contracts.registry import CONTRACTS
@@ -47,6 +49,7 @@ def render_schemas() -> dict[str, str]:
         schema["x-bookshelf"]["superseded"] = True
         files[f"{cls.TYPE}.v{cls.VERSION}.json"] = _dump(schema)
     files["envelope.json"] = _dump(Envelope.model_json_schema(mode="serialization"))
+    files["asyncapi.json"] = _dump(render_asyncapi())
     return dict(sorted(files.items()))
 
 

@@ -1,4 +1,4 @@
-"""Inventory events and commands (DOMAIN.md "Inventory").
+"""Inventory events and commands (docs/domain.md "Inventory").
 
 Topics: ``inventory.stock`` (key book_id), ``inventory.reservations`` and ``inventory.commands``
 (key order_id).

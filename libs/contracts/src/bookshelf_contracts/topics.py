@@ -1,4 +1,4 @@
-"""Kafka topic names, keys and the type -> topic map (API.md "Kafka").
+"""Kafka topic names, keys and the type -> topic map (docs/reference/kafka.md "Topics").
 
 Every primary topic has a ``<topic>.bulk`` lane (same key, same partitions) and a ``<topic>.dlq``.
 """

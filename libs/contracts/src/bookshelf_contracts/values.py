@@ -1,4 +1,4 @@
-"""Value objects on the wire (DOMAIN.md "Value objects") and shared field types."""
+"""Value objects on the wire (docs/domain.md "Value objects") and shared field types."""
 
 from __future__ import annotations
 

@@ -99,14 +99,15 @@ def kafka_distribution() -> KafkaDistribution:
     """The jars of the locked Kafka version, fetched and verified once, and the Java to run them."""
     lock = load_lock()
     lib_dir = cache_root() / f"kafka-{lock.kafka_version}" / "lib"
-    marker = lib_dir / ".complete"
-    if not (marker.exists() and marker.read_text() == lock.digest):
-        _fetch_all(lock, lib_dir)
-        marker.write_text(lock.digest)
+    ensure_jars(lock, lib_dir)
     return KafkaDistribution(lock.kafka_version, lib_dir, find_java())
 
 
-def _fetch_all(lock: Lock, lib_dir: Path) -> None:
+def ensure_jars(lock: Lock, lib_dir: Path) -> None:
+    """Make ``lib_dir`` hold exactly the lock's jars, each verified; a no-op once marked complete."""
+    marker = lib_dir / ".complete"
+    if marker.exists() and marker.read_text() == lock.digest:
+        return
     lib_dir.mkdir(parents=True, exist_ok=True)
     wanted = {a.filename for a in lock.artifacts}
     for stale in lib_dir.glob("*.jar"):
@@ -115,6 +116,7 @@ def _fetch_all(lock: Lock, lib_dir: Path) -> None:
     with concurrent.futures.ThreadPoolExecutor(_DOWNLOAD_WORKERS) as pool:
         for future in [pool.submit(_fetch_one, lock.repository, a, lib_dir) for a in lock.artifacts]:
             future.result()
+    marker.write_text(lock.digest)
 
 
 def _fetch_one(repository: str, artifact: Artifact, lib_dir: Path) -> None:

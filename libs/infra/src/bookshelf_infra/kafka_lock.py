@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .kafka_dist import LOCK_PATH
 
-DEFAULT_VERSION = "4.4.0"
+DEFAULT_VERSION = "4.3.1"
 REPOSITORY = "https://repo1.maven.org/maven2"
 # The broker (core, with its own dependencies) and an SLF4J binding so the broker's log is written.
 LOG4J_VERSION = "2.25.5"

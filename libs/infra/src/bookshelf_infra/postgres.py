@@ -93,6 +93,7 @@ class EmbeddedPostgres(PostgresAdmin):
         self._prepare_datadir()
         if not (self.datadir / "PG_VERSION").exists():
             self._initdb()
+        self._remove_stale_locks()
         options = [
             f"-h {shlex.quote(self.host)}",
             f"-p {self.port}",
@@ -116,12 +117,33 @@ class EmbeddedPostgres(PostgresAdmin):
         try:
             lines = (self.datadir / "postmaster.pid").read_text().splitlines()
             pid, port = int(lines[0]), int(lines[3])
-            alive = psutil.Process(pid).name() == "postgres"
+            process = psutil.Process(pid)
+            # A SIGKILLed postmaster whose parent (init) has not reaped it yet is a zombie: dead.
+            alive = process.name() == "postgres" and process.status() != psutil.STATUS_ZOMBIE
         except (OSError, IndexError, ValueError, psutil.NoSuchProcess):
             return None
         except psutil.AccessDenied:
             alive = True
         return port if alive else None
+
+    def _remove_stale_locks(self) -> None:
+        """Delete lock files of a postmaster that was killed (its pid gone, or a zombie).
+
+        PostgreSQL removes a lock whose pid is gone, but takes a zombie for a live server: under an init
+        that does not reap orphans (some containers), a SIGKILLed postmaster stays one, and every later
+        start would fail with "lock file postmaster.pid already exists".
+        """
+        for lock in [self.datadir / "postmaster.pid", *self._socket_dir().glob(".s.PGSQL.*.lock")]:
+            try:
+                pid = int(lock.read_text().split()[0])
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    continue
+            except (OSError, IndexError, ValueError):
+                continue
+            except psutil.NoSuchProcess:
+                pass
+            log.warning("removing the stale lock %s of a killed server (pid %s)", lock, pid)
+            lock.unlink(missing_ok=True)
 
     def _initdb(self) -> None:
         args = ["--auth=trust", "-U", "postgres", "--encoding=utf8", "--no-locale", "--no-instructions"]

@@ -53,17 +53,19 @@ async def eventually(
 
 
 async def partitions_of(consumer: Any, topic: str, *, timeout: float = 20.0) -> list[int]:  # noqa: ASYNC109
-    """The partition numbers of ``topic``, as an aiokafka consumer without a subscription sees them.
+    """The partition numbers of ``topic``, for an aiokafka consumer to ``assign``.
 
-    Such a consumer knows the metadata of no topic until it asks: ``topics()`` fetches all of it.
+    An unsubscribed aiokafka consumer asks Kafka for the metadata of no topic (``partitions_for_topic``
+    answers None), and ``topics()`` does not fill its cache: this asks its client for all of it.
     """
 
-    async def known() -> set[int] | None:
-        await consumer.topics()
-        partitions: set[int] | None = consumer.partitions_for_topic(topic)
+    async def known() -> set[int]:
+        cluster = await consumer._client.fetch_all_metadata()
+        partitions: set[int] = cluster.partitions_for_topic(topic) or set()
         return partitions
 
-    return sorted(await eventually(known, timeout=timeout, message=f"topic {topic} unknown to the broker"))
+    found: set[int] = await eventually(known, timeout=timeout, message=f"topic {topic} unknown to the broker")
+    return sorted(found)
 
 
 def unique_name(prefix: str = "t") -> str:

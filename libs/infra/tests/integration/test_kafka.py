@@ -1,7 +1,7 @@
 """The local Apache Kafka broker: lifecycle, durability across restarts and kills, and topics, keys,
 headers and groups with both client libraries.
 
-Measured on the 2-core dev machine (Kafka 4.4.0 on OpenJDK 17): ``LocalKafka.start()`` takes ~3 s on
+Measured on the 2-core dev machine (Kafka 4.3.1 on OpenJDK 17): ``LocalKafka.start()`` takes ~3 s on
 a new folder (formatting the storage is a JVM run of its own) and ~2.2 s on an existing one; a
 controlled shutdown ~0.3 s. Timings are printed, never asserted.
 """

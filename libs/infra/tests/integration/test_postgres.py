@@ -77,3 +77,35 @@ def test_start_adopts_its_running_server_and_refuses_a_taken_port(datadir: Path)
         other = datadir.parent / "other"
         with pytest.raises(PortInUseError, match=f"port {server.port} is in use"):
             EmbeddedPostgres(other, port=server.port).start()
+
+
+def test_starts_again_after_its_postmaster_was_sigkilled(datadir: Path) -> None:
+    """A killed server leaves its lock files; under an init that does not reap orphans its postmaster
+    even stays a zombie, which PostgreSQL takes for a live server. The next start must still work."""
+    import os
+    import signal
+
+    import psutil
+
+    server = EmbeddedPostgres(datadir, port=free_port(), settings=FAST)
+    server.start()
+    server.create_database("kept")
+    postmaster = psutil.Process(int((datadir / "postmaster.pid").read_text().split()[0]))
+    os.kill(postmaster.pid, signal.SIGKILL)
+
+    def dead() -> bool:
+        try:
+            return postmaster.status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    deadline = time.monotonic() + 10
+    while not dead():  # a subprocess we poll, with a deadline
+        assert time.monotonic() < deadline, "the postmaster survived SIGKILL"
+        time.sleep(0.05)
+    try:
+        server.start()
+        assert server.is_running()
+        assert server.database_exists("kept")
+    finally:
+        server.stop()

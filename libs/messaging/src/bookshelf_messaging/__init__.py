@@ -9,7 +9,14 @@ from bookshelf_messaging.consumer import BatchHandler, ConsumerRunner, Handler, 
 from bookshelf_messaging.db import create_engine, create_session_factory, to_asyncpg_dsn, to_sqlalchemy_url
 from bookshelf_messaging.dlq import DeadLetter, build_dead_letter, dlq_topic_for, entry_id
 from bookshelf_messaging.dlq_store import DeadLetterNotFound, DeadLetterStore, ReplayLimitExceeded
-from bookshelf_messaging.errors import InfrastructureError, PermanentError, is_infrastructure_error
+from bookshelf_messaging.errors import (
+    ErrorKind,
+    InfrastructureError,
+    MessageTooLarge,
+    PermanentError,
+    classify_error,
+    is_infrastructure_error,
+)
 from bookshelf_messaging.inbox import InboxRecord
 from bookshelf_messaging.lanes import lane_of, primary_has_work
 from bookshelf_messaging.outbox import Outbox, OutboxRecord, outbox_stats
@@ -23,10 +30,12 @@ __all__ = [
     "DeadLetter",
     "DeadLetterNotFound",
     "DeadLetterStore",
+    "ErrorKind",
     "Handler",
     "InboxRecord",
     "InfrastructureError",
     "KafkaSettings",
+    "MessageTooLarge",
     "Outbox",
     "OutboxRecord",
     "OutboxRelay",
@@ -34,6 +43,7 @@ __all__ = [
     "ReplayLimitExceeded",
     "RetryPolicy",
     "build_dead_letter",
+    "classify_error",
     "context",
     "create_engine",
     "create_messaging_schema",

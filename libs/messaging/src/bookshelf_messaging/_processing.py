@@ -2,8 +2,12 @@
 
 Fast path: every handleable record of the batch in ONE transaction (inbox rows inserted with one
 statement; ids already there are duplicates and skipped). If a handler raises, the transaction rolls
-back and the batch is re-run one message per transaction; a failing message is retried with
-exponential backoff and then dead-lettered, so the offset can move on.
+back and the batch is re-run one message per transaction. A failing message is then treated by the
+kind of its error (``errors.classify_error``): a permanent or data error is dead-lettered at once; a
+transient conflict (deadlock, serialization failure, lock timeout, read-only failover) is retried with
+backoff without using up the message's retries; any other failure is retried ``max_retries`` times
+with exponential backoff and then dead-lettered, so the offset can move on. Infrastructure errors
+propagate: the partition's worker rewinds and waits (``_workers``).
 
 A ``BatchHandler`` receives every consecutive fresh message of its types in the partition batch in
 one call (so a projection can write them with one statement); on the one-by-one path it gets lists
@@ -34,7 +38,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_messaging import context, metrics
 from bookshelf_messaging.dlq import Failure
-from bookshelf_messaging.errors import PermanentError, backoff_delay, is_infrastructure_error
+from bookshelf_messaging.errors import (
+    ErrorKind,
+    backoff_delay,
+    classify_error,
+    is_infrastructure_error,
+    sqlstate_of,
+)
 from bookshelf_messaging.inbox import CLAIM_SQL
 
 # The first argument is the parsed contract (a ``Message`` subclass). Typed ``Any`` so handlers can
@@ -87,6 +97,9 @@ class BatchFailure:
     index: int
     error: Exception
     at: datetime
+
+
+_DEAD_LETTER_AT_ONCE = frozenset({ErrorKind.PERMANENT, ErrorKind.DATA})
 
 
 class _HandlerFailed(Exception):
@@ -177,6 +190,13 @@ class PartitionProcessor:
             index = failed.failure.index
             self._count_failure(items[max(index, 0)], failed.failure.error)
             return failed.failure
+        except Exception as exc:
+            if is_infrastructure_error(exc):
+                raise
+            # The transaction failed outside a handler (a flush or the commit, e.g. a deadlock or a
+            # value the driver cannot encode): no message to blame yet, so each runs on its own.
+            self._count_failure(items[0], exc)
+            return BatchFailure(-1, exc, _now())
         outcomes.update(local)
         return None
 
@@ -200,16 +220,30 @@ class PartitionProcessor:
             outcomes[await self._handle_with_retries(item, prior)] += 1
 
     async def _handle_with_retries(self, item: Item, prior: BatchFailure | None) -> str:
-        """One transaction per attempt; dead-letters after ``max_retries`` retries or a PermanentError."""
+        """One transaction per attempt until it commits or the message is dead-lettered.
+
+        Permanent and data errors dead-letter at once; other failures after ``max_retries`` retries.
+        Transient conflicts are retried with backoff outside that budget. Infrastructure errors raise.
+        """
         attempts = 1 if prior else 0
+        counted = 0  # failures that use up the dead-letter budget
+        conflicts = 0  # transient conflicts: they never do
         first_at = last_at = prior.at if prior else None
         error: Exception | None = prior.error if prior else None
         while True:
             if error is not None and first_at is not None and last_at is not None:
-                if isinstance(error, PermanentError) or attempts > self.policy.max_retries:
-                    await self.dead_letter(item.record, Failure(error, attempts, first_at, last_at))
-                    return "dead_lettered"
-                await asyncio.sleep(self.policy.delay(attempts))  # backoff between attempts, by design
+                kind = classify_error(error)
+                if kind is ErrorKind.TRANSIENT:
+                    conflicts += 1
+                    self._count_conflict(item, error)
+                    delay = self.policy.delay(conflicts)
+                else:
+                    counted += 1
+                    if kind in _DEAD_LETTER_AT_ONCE or counted > self.policy.max_retries:
+                        await self.dead_letter(item.record, Failure(error, attempts, first_at, last_at))
+                        return "dead_lettered"
+                    delay = self.policy.delay(counted)
+                await asyncio.sleep(delay)  # backoff between attempts, by design
             attempts += 1
             try:
                 return await self._run_one(item)
@@ -266,6 +300,10 @@ class PartitionProcessor:
 
     def _count_failure(self, item: Item, error: BaseException) -> None:
         metrics.HANDLER_FAILURES.labels(self.group, item.record.topic, type(error).__name__).inc()
+
+    def _count_conflict(self, item: Item, error: BaseException) -> None:
+        state = sqlstate_of(error) or "unknown"
+        metrics.TRANSIENT_CONFLICTS.labels(self.group, item.record.topic, state).inc()
 
 
 def _runs(selected: list[tuple[int, Item]]) -> list[list[tuple[int, Item]]]:

@@ -4,6 +4,16 @@ Batches are read with an id cursor (``id > last id read``) so batch N+1 can be r
 batch N is still in flight. The cursor goes back to 0 whenever the relay has caught up, after a
 delivery failure, and at least every ``5 * poll_interval_s`` under continuous load: a transaction that
 took a lower id but committed later than its neighbours is then picked up too.
+
+After a failed delivery no row produced after the failed one is marked, even if the broker took it
+(the idempotent producer without the gapless guarantee may fail A and still deliver B, produced
+after A for the same key): the active period ends, and the next one republishes from the failed row
+on, in id order, with a fresh producer. Within a period, rows are produced in id order, so "produced
+after" is "a higher id".
+
+Rows the broker refuses for good (``BatchDelivery.refused``) are parked: ``parked_at`` and
+``parked_error`` are set, the relay skips them, and the rows after them keep flowing
+(``bookshelf_messaging.parked`` lists, retries and drops them).
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ import structlog
 
 from bookshelf_messaging import metrics
 from bookshelf_messaging._delivery import BatchDelivery, OutRecord, ThreadedProducer
-from bookshelf_messaging.outbox import outbox_stats
+from bookshelf_messaging.outbox import outbox_counts
 
 if TYPE_CHECKING:
     from bookshelf_messaging.relay import OutboxRelay
@@ -32,9 +42,13 @@ log = structlog.get_logger("bookshelf.relay")
 
 SELECT_SQL = (
     "SELECT id, topic, key, value, headers::text AS headers, created_at FROM outbox "
-    "WHERE published_at IS NULL AND id > $1 ORDER BY id LIMIT $2"
+    "WHERE published_at IS NULL AND parked_at IS NULL AND id > $1 ORDER BY id LIMIT $2"
 )
 MARK_SQL = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+PARK_SQL = (
+    "UPDATE outbox AS o SET parked_at = now(), parked_error = p.error "
+    "FROM unnest($1::bigint[], $2::text[]) AS p(id, error) WHERE o.id = p.id AND o.published_at IS NULL"
+)
 DELETE_CHUNK_SQL = (
     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at IS NOT NULL "
     "AND published_at < now() - $1::interval ORDER BY id LIMIT $2)"
@@ -72,6 +86,7 @@ class Pipeline:
         self.cursor = 0
         self.failures = relay.delivery_failures  # consecutive, across active periods
         self.retry_pending = False
+        self.halt_at: int | None = None  # lowest row id whose delivery failed in this active period
         now = time.monotonic()
         self.cursor_reset_at = now
         self.next_cleanup = now + relay.cleanup_interval_s
@@ -134,17 +149,40 @@ class Pipeline:
             result = hook(delivery.ids)
             if inspect.isawaitable(result):
                 await result
+        if delivery.failed:
+            first_failed = min(delivery.failed)
+            self.halt_at = first_failed if self.halt_at is None else min(self.halt_at, first_failed)
         delivered = delivery.delivered
+        held = 0
+        if self.halt_at is not None:
+            # Produced after a failed row: not marked, republished after it (module docstring).
+            marked = [row_id for row_id in delivered if row_id < self.halt_at]
+            held, delivered = len(delivered) - len(marked), marked
         if delivered:
             await self.work.execute(MARK_SQL, delivered)
             metrics.OUTBOX_PUBLISHED.labels(service).inc(len(delivered))
             age = (datetime.now(UTC) - oldest).total_seconds()
             metrics.OUTBOX_PUBLISH_LATENCY.labels(service).observe(max(0.0, age))
+        if delivery.refused:
+            await self._park(delivery.refused)
         if delivery.failed:
             self.retry_pending = True
             metrics.OUTBOX_PUBLISH_FAILED.labels(service).inc(len(delivery.failed))
             sample = next(iter(delivery.failed.values()))
-            log.warning("relay.delivery_failed", service=service, rows=len(delivery.failed), error=sample)
+            log.warning(
+                "relay.delivery_failed", service=service, rows=len(delivery.failed), error=sample, held=held
+            )
+        elif held:
+            log.info("relay.held_after_failure", service=service, rows=held, after_id=self.halt_at)
+
+    async def _park(self, refused: dict[int, str]) -> None:
+        """Set aside rows the broker will never take; the rows after them keep flowing."""
+        service = self.relay.service
+        ids = sorted(refused)
+        await self.work.execute(PARK_SQL, ids, [refused[row_id] for row_id in ids])
+        metrics.OUTBOX_PARKED_TOTAL.labels(service).inc(len(ids))
+        metrics.OUTBOX_PARKED.labels(service).inc(len(ids))  # the next stats sample sets the true count
+        log.error("relay.parked", service=service, ids=ids, error=refused[ids[0]])
 
     async def _back_off(self) -> None:
         self.failures += 1
@@ -172,8 +210,9 @@ class Pipeline:
         relay = self.relay
         if now >= self.next_stats:
             self.next_stats = now + relay.stats_interval_s
-            backlog, age = await outbox_stats(self.work)
+            backlog, parked, age = await outbox_counts(self.work)
             metrics.OUTBOX_BACKLOG.labels(relay.service).set(backlog)
+            metrics.OUTBOX_PARKED.labels(relay.service).set(parked)
             metrics.OUTBOX_OLDEST_AGE.labels(relay.service).set(age or 0.0)
         if now >= self.next_cleanup:
             self.next_cleanup = now + relay.cleanup_interval_s

@@ -6,8 +6,12 @@ next offset to commit. Partitions never wait for each other, so a slow or retryi
 stall the rest and no core idles behind the slowest batch of a fetch.
 
 A full queue pauses its partition (backpressure). An infrastructure failure rewinds the partition to
-the first unfinished record and backs off. Offsets are committed by the fetch loop (at most every
-``COMMIT_EVERY_S``), on rebalance and on stop, only for records whose transaction committed.
+the first unfinished record and waits: ``retry_after_s``, doubling per consecutive failure up to
+``INFRA_WAIT_MAX_S``, for as long as the database or broker is away (no message is to blame, so none
+is dead-lettered). The wait is visible: ``bookshelf_consumer_infrastructure_errors_total`` counts the
+failures, ``bookshelf_consumer_infrastructure_stalled`` is 1 while the partition waits, and a wait
+longer than ``STALL_ALERT_S`` is logged as an error. Offsets are committed by the fetch loop (at most
+every ``COMMIT_EVERY_S``), on rebalance and on stop, only for records whose transaction committed.
 """
 
 from __future__ import annotations
@@ -25,12 +29,16 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
+from bookshelf_messaging import metrics
 from bookshelf_messaging._processing import PartitionProcessor
+from bookshelf_messaging.errors import backoff_delay
 
 log = structlog.get_logger("bookshelf.consumer")
 
 Record: TypeAlias = ConsumerRecord[Any, Any]
 COMMIT_EVERY_S = 0.05
+INFRA_WAIT_MAX_S = 5.0  # the longest pause between two attempts while the infrastructure is away
+STALL_ALERT_S = 60.0  # a partition waiting this long is logged as an error
 
 
 @dataclass
@@ -43,6 +51,9 @@ class PartitionState:
     expected: int | None = None  # records below this offset were already queued (or rewound past)
     processed: int | None = None  # next offset to commit: everything below it is committed in the DB
     committed: int | None = None  # last offset committed to Kafka
+    infra_failures: int = 0  # consecutive infrastructure failures of this partition's batches
+    stalled_since: float | None = None  # monotonic time of the first of them
+    alerted: bool = False
 
     @property
     def pending(self) -> int:
@@ -122,13 +133,40 @@ class PartitionWorkers:
             try:
                 await self.processor.process(batch)
             except Exception as exc:  # the processor only raises for infrastructure failures
-                log.warning("consumer.batch_failed", tp=f"{tp.topic}[{tp.partition}]", error=repr(exc))
+                delay = self._stalled(tp, part, exc)
                 self._rewind_to(tp, part, batch[0].offset)
                 part.in_flight = 0
-                await asyncio.sleep(self.retry_after_s)  # backoff while the database/broker recovers
+                await asyncio.sleep(delay)  # backoff while the database/broker recovers
                 continue
             part.in_flight = 0
             part.processed = batch[-1].offset + 1
+            if part.stalled_since is not None:
+                self._recovered(tp, part)
+
+    def _stalled(self, tp: TopicPartition, part: PartitionState, exc: Exception) -> float:
+        """Count an infrastructure failure of ``tp``; returns how long to wait before the next try."""
+        group = self.processor.group
+        now = time.monotonic()
+        part.infra_failures += 1
+        if part.stalled_since is None:
+            part.stalled_since = now
+        waited = now - part.stalled_since
+        metrics.INFRASTRUCTURE_ERRORS.labels(group, tp.topic, type(exc).__name__).inc()
+        metrics.INFRASTRUCTURE_STALLED.labels(group, tp.topic, str(tp.partition)).set(1)
+        delay = backoff_delay(part.infra_failures, base_s=self.retry_after_s, max_s=INFRA_WAIT_MAX_S)
+        fields = {"tp": f"{tp.topic}[{tp.partition}]", "error": repr(exc), "waited_s": round(waited, 1)}
+        if waited >= STALL_ALERT_S and not part.alerted:
+            part.alerted = True
+            log.error("consumer.infrastructure_unavailable", group=group, **fields)
+        else:
+            log.warning("consumer.batch_failed", retry_in_s=delay, **fields)
+        return delay
+
+    def _recovered(self, tp: TopicPartition, part: PartitionState) -> None:
+        waited = time.monotonic() - (part.stalled_since or time.monotonic())
+        log.info("consumer.infrastructure_back", tp=f"{tp.topic}[{tp.partition}]", waited_s=round(waited, 1))
+        part.infra_failures, part.stalled_since, part.alerted = 0, None, False
+        metrics.INFRASTRUCTURE_STALLED.labels(self.processor.group, tp.topic, str(tp.partition)).set(0)
 
     # --- offsets ------------------------------------------------------------------------------------
     async def commit(self, *, force: bool = False) -> None:
@@ -168,3 +206,5 @@ class PartitionWorkers:
         """Drop the state of partitions this consumer no longer owns."""
         for tp in tps:
             self.parts.pop(tp, None)
+            with contextlib.suppress(KeyError):  # its new owner reports whether it still waits
+                metrics.INFRASTRUCTURE_STALLED.remove(self.processor.group, tp.topic, str(tp.partition))

@@ -1,10 +1,10 @@
 """Dead letters: the record written to ``<topic>.dlq`` and its parsed form.
 
-A dead letter keeps the original value and headers and adds the ``dlq.*`` headers of API.md (plus
-``dlq.original_key``, since the record key of a dead letter is its entry id: the DLQ topic is
-compacted by entry id, so replaying or closing an entry is a tombstone for that key). The entry id
-is a short hash of group/topic/partition/offset: writing the same failure twice (a crash between
-the DLQ write and the offset commit) yields one entry.
+A dead letter keeps the original value and headers and adds the ``dlq.*`` headers of
+docs/reference/kafka.md (plus ``dlq.original_key``, since the record key of a dead letter is its
+entry id: the DLQ topic is compacted by entry id, so replaying or closing an entry is a tombstone for
+that key). The entry id is a short hash of group/topic/partition/offset: writing the same failure
+twice (a crash between the DLQ write and the offset commit) yields one entry.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 Synchronous (confluent-kafka), for the CLI; async callers wrap calls in ``asyncio.to_thread``.
 A ``.dlq`` topic is read from the beginning to the end each partition had when the read started
-(partition EOF, which comes from the fetch high watermark: EMBEDDED-INFRA.md says end offsets from
-ListOffsets are wrong on the embedded broker). The latest record per key wins and a tombstone
-closes the entry, which is what a compacted topic keeps anyway.
+(partition EOF, which comes from the fetch high watermark; ListOffsets end offsets were wrong on the
+memory-only broker Bookshelf used to embed, docs/adr/0001-kafka-broker-per-mode.md). The latest record
+per key wins and a tombstone closes the entry, which is what a compacted topic keeps anyway.
 """
 
 from __future__ import annotations

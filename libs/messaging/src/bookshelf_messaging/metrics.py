@@ -29,7 +29,17 @@ OUTBOX_PUBLISH_LATENCY = Histogram(
     buckets=_LATENCY_BUCKETS,
 )
 OUTBOX_BACKLOG = Gauge(
-    "bookshelf_outbox_backlog", "Unpublished outbox rows (sampled by the relay)", ["service"]
+    "bookshelf_outbox_backlog",
+    "Outbox rows waiting to be published, parked rows not counted (sampled by the relay)",
+    ["service"],
+)
+OUTBOX_PARKED = Gauge(
+    "bookshelf_outbox_parked_rows",
+    "Outbox rows the broker refused for good, set aside until an operator retries or drops them",
+    ["service"],
+)
+OUTBOX_PARKED_TOTAL = Counter(
+    "bookshelf_outbox_parked_total", "Outbox rows the relay parked (refused by the broker)", ["service"]
 )
 OUTBOX_OLDEST_AGE = Gauge(
     "bookshelf_outbox_oldest_unpublished_age_seconds", "Age of the oldest unpublished outbox row", ["service"]
@@ -57,6 +67,22 @@ HANDLER_FAILURES = Counter(
     "bookshelf_consumer_handler_failures_total",
     "Handler attempts that raised",
     ["group", "topic", "error_type"],
+)
+TRANSIENT_CONFLICTS = Counter(
+    "bookshelf_consumer_transient_conflicts_total",
+    "Handler attempts that met a transient conflict (deadlock, serialization, lock timeout, read-only "
+    "failover), retried outside the dead-letter budget",
+    ["group", "topic", "sqlstate"],
+)
+INFRASTRUCTURE_ERRORS = Counter(
+    "bookshelf_consumer_infrastructure_errors_total",
+    "Partition batches that failed on the database or broker (rewound and retried after a wait)",
+    ["group", "topic", "error_type"],
+)
+INFRASTRUCTURE_STALLED = Gauge(
+    "bookshelf_consumer_infrastructure_stalled",
+    "1 while a partition waits for its database or broker to come back (alert when it stays 1)",
+    ["group", "topic", "partition"],
 )
 CONSUMER_LAG = Gauge(
     "bookshelf_consumer_lag",

@@ -4,6 +4,10 @@
 from ``bookshelf_messaging.context``) and inserts one row into ``outbox`` through the caller's
 session, so the event exists exactly when the business change commits. ``add_many`` inserts any
 number of rows with one statement (bulk imports of 50,000 books go through it).
+
+Both refuse an event whose Kafka record would exceed ``limits.MAX_RECORD_BYTES`` with
+``MessageTooLarge``, before writing anything: the broker would never take it. A row the broker
+refuses anyway is parked by the relay (``parked_at``, ``parked_error``; see ``bookshelf_messaging.parked``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import Field, SQLModel
 
 from bookshelf_messaging import context
+from bookshelf_messaging.errors import MessageTooLarge
+from bookshelf_messaging.limits import MAX_RECORD_BYTES, record_size
 
 OUTBOX_TABLE = "outbox"
 Lane = Literal["primary", "bulk"]
@@ -49,6 +55,12 @@ class OutboxRecord(SQLModel, table=True):
     published_at: datetime | None = Field(
         default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
     )
+    # Set by the relay when the broker refuses the row for good (too large, invalid): the relay skips
+    # it until an operator retries it (``parked.retry_parked``) or drops it.
+    parked_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
+    parked_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
 
 
 # unnest over arrays: one statement and one prepared plan whatever the number of rows (a VALUES list
@@ -73,6 +85,13 @@ def decode_headers(stored: str | list[list[str]]) -> list[tuple[str, bytes]]:
     """The inverse of ``encode_headers`` (accepts the JSON text or the decoded list)."""
     pairs = orjson.loads(stored) if isinstance(stored, str) else stored
     return [(name, value.encode()) for name, value in pairs]
+
+
+def check_size(topic: str, key: str | None, value: bytes, headers: Iterable[tuple[str, bytes]]) -> None:
+    """Raise ``MessageTooLarge`` when the record would exceed ``limits.MAX_RECORD_BYTES``."""
+    size = record_size(key.encode() if key is not None else None, value, headers)
+    if size > MAX_RECORD_BYTES:
+        raise MessageTooLarge(topic, size, MAX_RECORD_BYTES)
 
 
 def resolve_topic(message: Message, *, lane: Lane = "primary", topic: str | None = None) -> str:
@@ -111,14 +130,17 @@ class Outbox:
         topic: str | None = None,
         message_id: UUID | None = None,
     ) -> Envelope:
-        """Insert one event; key defaults to the topic's key field, topic to the message type's topic."""
+        """Insert one event; key defaults to the topic's key field, topic to the message type's topic.
+
+        Raises ``MessageTooLarge`` (nothing written) when its record would exceed the size limit.
+        """
         envelope = self.wrap(message, message_id=message_id)
-        params = {
-            "topic": resolve_topic(message, lane=lane, topic=topic),
-            "key": key if key is not None else key_for(message),
-            "val": envelope.to_json(),
-            "hdrs": encode_headers(envelope.kafka_headers()),
-        }
+        target = resolve_topic(message, lane=lane, topic=topic)
+        record_key = key if key is not None else key_for(message)
+        value = envelope.to_json()
+        headers = envelope.kafka_headers()
+        check_size(target, record_key, value, headers)
+        params = {"topic": target, "key": record_key, "val": value, "hdrs": encode_headers(headers)}
         await session.execute(_INSERT_ONE_SQL, params)
         return envelope
 
@@ -131,35 +153,51 @@ class Outbox:
         topic: str | None = None,
         keys: Sequence[str | None] | None = None,
     ) -> list[Envelope]:
-        """Insert many events with ONE statement; ``keys`` (same length) overrides the default keys."""
+        """Insert many events with ONE statement; ``keys`` (same length) overrides the default keys.
+
+        Raises ``MessageTooLarge`` (nothing written) when any record would exceed the size limit.
+        """
         if keys is not None and len(keys) != len(messages):
             raise ValueError(f"keys has {len(keys)} entries for {len(messages)} messages")
         if not messages:
             return []
         envelopes = [self.wrap(message) for message in messages]
+        topics = [resolve_topic(m, lane=lane, topic=topic) for m in messages]
+        record_keys = list(keys) if keys is not None else [key_for(m) for m in messages]
+        values = [e.to_json() for e in envelopes]
+        headers = [e.kafka_headers() for e in envelopes]
+        for row in zip(topics, record_keys, values, headers, strict=True):
+            check_size(*row)
         params: dict[str, Any] = {
-            "topics": [resolve_topic(m, lane=lane, topic=topic) for m in messages],
-            "keys": list(keys) if keys is not None else [key_for(m) for m in messages],
-            "vals": [e.to_json() for e in envelopes],
-            "hdrs": [encode_headers(e.kafka_headers()) for e in envelopes],
+            "topics": topics,
+            "keys": record_keys,
+            "vals": values,
+            "hdrs": [encode_headers(h) for h in headers],
         }
         await session.execute(_INSERT_SQL, params)
         return envelopes
 
 
 async def outbox_stats(conn: Any) -> tuple[int, float | None]:
-    """``(backlog, oldest unpublished age in seconds or None)``.
+    """``(backlog, oldest unpublished age in seconds or None)``; parked rows are not backlog.
 
     ``conn`` is an asyncpg connection or a SQLAlchemy AsyncConnection / AsyncSession.
     """
+    backlog, _parked, age = await outbox_counts(conn)
+    return backlog, age
+
+
+async def outbox_counts(conn: Any) -> tuple[int, int, float | None]:
+    """``(backlog, parked rows, oldest backlog row's age in seconds or None)`` in one statement."""
     sql = (
-        "SELECT count(*), EXTRACT(EPOCH FROM now() - min(created_at))::float8 "
+        "SELECT count(*) FILTER (WHERE parked_at IS NULL), count(*) FILTER (WHERE parked_at IS NOT NULL), "
+        "EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE parked_at IS NULL))::float8 "
         "FROM outbox WHERE published_at IS NULL"
     )
     if hasattr(conn, "fetchrow"):
         row = await conn.fetchrow(sql)
-        backlog, age = row[0], row[1]
+        backlog, parked, age = row[0], row[1], row[2]
     else:
         result = await conn.execute(sa.text(sql))
-        backlog, age = result.one()
-    return int(backlog), None if age is None else float(age)
+        backlog, parked, age = result.one()
+    return int(backlog), int(parked), None if age is None else float(age)

@@ -7,8 +7,10 @@ connection dies, the lock is free and a standby takes over. The active relay wak
 
 Pipelining: batch N+1 is read and produced while batch N waits for its delivery reports, up to
 ``max_in_flight`` batches. A batch is marked published (one UPDATE) only once every record of it was
-acknowledged; failed rows stay unpublished and are retried after a backoff. A crash between publish
-and mark re-publishes the batch, which consumers absorb through their inbox.
+acknowledged; failed rows, and every row produced after a failed one, stay unpublished and are
+republished in id order after a backoff. Rows the broker refuses for good are parked, never retried
+on their own. A crash between publish and mark re-publishes the batch, which consumers absorb through
+their inbox.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bookshelf_messaging._delivery import ThreadedProducer
 from bookshelf_messaging._relay_pipeline import Pipeline, delete_published, retry_delay
 from bookshelf_messaging.db import to_asyncpg_dsn
 from bookshelf_messaging.errors import CONNECTION_ERRORS
+from bookshelf_messaging.limits import MAX_MESSAGE_BYTES
 from bookshelf_messaging.schema import NOTIFY_CHANNEL
 from bookshelf_messaging.settings import KafkaSettings
 
@@ -36,6 +39,7 @@ __all__ = ["AfterPublish", "OutboxRelay", "lock_key", "retry_delay"]
 log = structlog.get_logger("bookshelf.relay")
 
 AfterPublish = Callable[[Sequence[int]], Awaitable[None] | None]
+ProducerFactory = Callable[[dict[str, Any]], ThreadedProducer]
 # Failures that end an active period (the relay backs off and competes for the lock again).
 # Database and network errors: the relay reconnects (fault suite scenario 3 found a PostgreSQL
 # restart leaving asyncpg's InternalClientError, which used to stop the whole process).
@@ -53,7 +57,8 @@ class OutboxRelay:
 
     ``after_publish`` is a test hook called with a batch's row ids after the broker acknowledged them
     and before they are marked; raising from it ends ``run()`` with that exception and leaves the
-    batch unmarked, like a crash between publish and mark.
+    batch unmarked, like a crash between publish and mark. ``producer_factory`` makes the producer of
+    each active period from ``producer_config`` (tests wrap delivery reports with it).
     """
 
     def __init__(
@@ -71,6 +76,7 @@ class OutboxRelay:
         stats_interval_s: float = 5.0,
         producer_config: dict[str, Any] | None = None,
         after_publish: AfterPublish | None = None,
+        producer_factory: ProducerFactory = ThreadedProducer,
     ) -> None:
         self.dsn = to_asyncpg_dsn(dsn)
         self.service = service
@@ -83,6 +89,7 @@ class OutboxRelay:
         self.cleanup_interval_s = cleanup_interval_s
         self.stats_interval_s = stats_interval_s
         self.after_publish = after_publish
+        self.producer_factory = producer_factory
         self.producer_config: dict[str, Any] = {
             **kafka.confluent_producer_config(),
             "enable.idempotence": True,
@@ -91,6 +98,9 @@ class OutboxRelay:
             "batch.num.messages": 10_000,
             "queue.buffering.max.messages": 500_000,
             "message.timeout.ms": 60_000,
+            # The size every topic takes (limits.py): Outbox.add refuses bigger events up front.
+            "message.max.bytes": MAX_MESSAGE_BYTES,
+            "batch.size": MAX_MESSAGE_BYTES,
             **(producer_config or {}),
         }
         self.wake = asyncio.Event()
@@ -186,7 +196,7 @@ class OutboxRelay:
             # Losing a "published" mark in a crash only re-publishes rows, which consumers absorb:
             # not waiting for the WAL flush of every mark is worth it.
             await work.execute("SET synchronous_commit = off")
-            producer = ThreadedProducer(self.producer_config)
+            producer = self.producer_factory(self.producer_config)
             self._set_active(True)
             log.info("relay.active", service=self.service)
             await Pipeline(self, work, producer).run(lock_conn)

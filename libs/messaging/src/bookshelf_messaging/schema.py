@@ -37,6 +37,19 @@ DROP_TRIGGER_DDL: tuple[str, ...] = (
 )
 
 
+# Parking columns (issue 16), added to tables made before them. ``create_statements`` already makes
+# them (from ``OutboxRecord``), hence IF [NOT] EXISTS: each service's migration after its initial one
+# calls ``add_outbox_parking(op)``, a no-op on a database its initial migration just created.
+PARKING_DDL: tuple[str, ...] = (
+    "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS parked_at timestamptz",
+    "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS parked_error text",
+)
+DROP_PARKING_DDL: tuple[str, ...] = (
+    "ALTER TABLE outbox DROP COLUMN IF EXISTS parked_error",
+    "ALTER TABLE outbox DROP COLUMN IF EXISTS parked_at",
+)
+
+
 class AlembicOp(Protocol):
     """The part of ``alembic.op`` these helpers use."""
 
@@ -78,11 +91,24 @@ def drop_messaging_schema(op: AlembicOp) -> None:
         op.execute(statement)
 
 
+def add_outbox_parking(op: AlembicOp) -> None:
+    """Alembic ``upgrade()`` step: the outbox's ``parked_at`` and ``parked_error`` columns."""
+    for sql in PARKING_DDL:
+        op.execute(sa.text(sql))
+
+
+def drop_outbox_parking(op: AlembicOp) -> None:
+    """Alembic ``downgrade()`` step: drop what ``add_outbox_parking`` added."""
+    for sql in DROP_PARKING_DDL:
+        op.execute(sa.text(sql))
+
+
 async def install_on(conn: AsyncConnection) -> None:
     """Create the schema on a connection if it is missing (idempotent; for tests and dev setup)."""
     exists = await conn.scalar(sa.text("SELECT to_regclass('outbox') IS NOT NULL"))
     if exists:
-        for sql in TRIGGER_DDL:  # keeps the trigger current on databases created by older code
+        # Keeps the trigger and columns current on databases created by older code.
+        for sql in (*TRIGGER_DDL, *PARKING_DDL):
             await conn.execute(sa.text(sql))
         return
     for statement in create_statements():

@@ -13,8 +13,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from bookshelf_contracts import BookAdded, Money
-from bookshelf_infra.testing import TestDatabase, eventually, unique_name
+from bookshelf_infra.testing import TestDatabase, eventually, partitions_of, unique_name
 from bookshelf_messaging import KafkaSettings, create_engine, create_session_factory, create_topic, install
+from bookshelf_messaging._delivery import BatchDelivery, DeliveryCallback, ThreadedProducer
+from confluent_kafka import KafkaError
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -120,8 +122,7 @@ async def read_all(
     consumer = AIOKafkaConsumer(**kafka.aiokafka_kwargs(), enable_auto_commit=False, fetch_max_wait_ms=10)
     await consumer.start()
     try:
-        partitions = await eventually(lambda: consumer.partitions_for_topic(topic), timeout=within)
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        tps = [TopicPartition(topic, p) for p in await partitions_of(consumer, topic, timeout=within)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         records: list[ConsumerRecord[Any, Any]] = []
@@ -138,3 +139,62 @@ async def read_all(
 
 
 Check = Callable[[], Any | Awaitable[Any]]
+
+
+class InjectedDeliveryFailures:
+    """Delivery reports to falsify, for ``OutboxRelay(producer_factory=failures.factory)``.
+
+    ``failures`` maps outbox row ids to a librdkafka error code; the first report of each such row says
+    that error instead of success (the record itself is produced as usual: a lost acknowledgement, as
+    far as the relay can tell). Later reports of the row are the broker's own.
+    """
+
+    def __init__(self, failures: dict[int, int]) -> None:
+        self.pending = dict(failures)
+        self.injected: list[int] = []
+
+    def factory(self, config: dict[str, Any]) -> ThreadedProducer:
+        return _FailingProducer(config, self)
+
+
+class _FailingProducer(ThreadedProducer):
+    def __init__(self, config: dict[str, Any], failures: InjectedDeliveryFailures) -> None:
+        super().__init__(config)
+        self.failures = failures
+
+    def delivery_callback(self, delivery: BatchDelivery, row_id: int) -> DeliveryCallback:
+        callback = super().delivery_callback(delivery, row_id)
+        code = self.failures.pending.pop(row_id, None)
+        if code is None:
+            return callback
+        self.failures.injected.append(row_id)
+
+        def report(err: KafkaError | None, msg: Any) -> None:
+            callback(err if err is not None else KafkaError(code), msg)
+
+        return report
+
+
+async def read_to_end(
+    kafka: KafkaSettings, topic: str, *, within: float = 20.0
+) -> list[ConsumerRecord[Any, Any]]:
+    """Every record of a topic (each partition read up to its end offset), in partition/offset order."""
+    consumer = AIOKafkaConsumer(**kafka.aiokafka_kwargs(), enable_auto_commit=False, fetch_max_wait_ms=10)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in await partitions_of(consumer, topic, timeout=within)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        records: list[ConsumerRecord[Any, Any]] = []
+
+        async def at_end() -> bool:
+            for batch in (await consumer.getmany(timeout_ms=100)).values():
+                records.extend(batch)
+            positions = [await consumer.position(tp) for tp in tps]
+            return all(position >= ends[tp] for position, tp in zip(positions, tps, strict=True))
+
+        await eventually(at_end, timeout=within, message=f"the end of {topic}")
+        return sorted(records, key=lambda r: (r.partition, r.offset))
+    finally:
+        await consumer.stop()

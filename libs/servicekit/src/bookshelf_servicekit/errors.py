@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bookshelf_messaging.errors import MessageTooLarge
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
@@ -37,7 +38,8 @@ class InvalidInput(Exception):
 
 
 def default_registry() -> ProblemRegistry:
-    """A registry that knows the shared errors (not found, conflict, input, auth, idempotency)."""
+    """A registry that knows the shared errors (not found, conflict, input, auth, idempotency, and an
+    event too large to publish: 413, its detail naming the limit)."""
     from bookshelf_servicekit.auth import Unauthorized
     from bookshelf_servicekit.idempotency import IdempotencyKeyReused, InvalidIdempotencyKey
 
@@ -49,6 +51,10 @@ def default_registry() -> ProblemRegistry:
             Unauthorized: 401,
             IdempotencyKeyReused: 409,
             InvalidIdempotencyKey: ProblemSpec(422, "Invalid input", problem_type("validation-error")),
+            # The same type and title as a body over its limit (BodyLimitMiddleware).
+            MessageTooLarge: ProblemSpec(
+                413, "Request Entity Too Large", problem_type("request-entity-too-large")
+            ),
         }
     )
 

@@ -1,12 +1,16 @@
-"""Structured JSON logs (structlog) with the service name and the bound correlation id.
+"""Structured logs (structlog) with the service name and the bound correlation id.
 
 Library loggers that use the standard ``logging`` module (uvicorn, aiokafka, alembic, SQLAlchemy) go
-through the same JSON renderer, so one log line is one JSON object whatever emitted it.
+through the same renderer, so one log line is one JSON object whatever emitted it.
+
+``LOG_LEVEL`` (DEBUG, INFO, WARNING, ERROR; default INFO) and ``LOG_FORMAT`` (``json``, the default,
+one object per line for collectors; ``console``, aligned key=value lines for a person) choose them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -29,8 +33,29 @@ def _add_context(service: str) -> Processor:
     return processor
 
 
-def configure_logging(service: str, *, level: str | int = "INFO", json: bool = True) -> None:
-    """Route structlog and stdlib logging to one JSON (or console) renderer on stderr."""
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+FORMATS = ("json", "console")
+
+
+def logging_choice() -> tuple[str, bool]:
+    """``(level, json)`` from ``LOG_LEVEL`` and ``LOG_FORMAT``; a value outside the choices is refused."""
+    level = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
+    fmt = os.environ.get("LOG_FORMAT", "json").strip().lower()
+    if level not in LEVELS:
+        raise ValueError(f"LOG_LEVEL={level!r}: expected one of {', '.join(LEVELS)}")
+    if fmt not in FORMATS:
+        raise ValueError(f"LOG_FORMAT={fmt!r}: expected one of {', '.join(FORMATS)}")
+    return level, fmt == "json"
+
+
+def configure_logging(service: str, *, level: str | int | None = None, json: bool | None = None) -> None:
+    """Route structlog and stdlib logging to one JSON (or console) renderer on stderr.
+
+    ``level`` and ``json`` default to ``LOG_LEVEL`` and ``LOG_FORMAT`` (see the module docstring).
+    """
+    env_level, env_json = logging_choice()
+    level = env_level if level is None else level
+    json = env_json if json is None else json
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

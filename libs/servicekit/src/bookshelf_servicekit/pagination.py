@@ -1,4 +1,4 @@
-"""limit/offset pagination of list endpoints (API.md "List endpoints")."""
+"""limit/offset pagination of list endpoints (docs/reference/http.md "Conventions")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """problem+json (RFC 9457) responses and the registry mapping domain exceptions to them.
 
-Every error answer of every service has the shape of API.md::
+Every error answer of every service has the shape of docs/reference/http.md::
 
     {"type", "title", "status", "detail", "errors": [{"field", "message"}], "correlation_id"}
 

@@ -15,8 +15,11 @@ import argparse
 import asyncio
 import contextlib
 import inspect
+import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +38,11 @@ from bookshelf_servicekit.settings import ROLES, InsecureSettingsError, Role, Se
 
 log = structlog.get_logger("bookshelf.runtime")
 STOP_TIMEOUT_S = 15.0
+# After a stop signal the process exits within this time even if a step of the graceful shutdown
+# hangs (a producer flushing to a broker that is gone too, a thread the event loop waits for): when
+# the whole machine stops at once, e.g. every child of a killed `bookshelf run`, nobody else would
+# ever SIGKILL it. Work not committed is redone by whoever comes next (outbox, inbox, offsets).
+EXIT_DEADLINE_S = 2 * STOP_TIMEOUT_S + 10
 
 
 class Runner(Protocol):
@@ -113,11 +121,26 @@ def install_signal_handlers(server: uvicorn.Server) -> None:
     def on_signal(sig: signal.Signals) -> None:
         if server.should_exit and sig == signal.SIGINT:
             server.force_exit = True
+        if not server.should_exit:
+            arm_exit_deadline(EXIT_DEADLINE_S)
         server.should_exit = True
         log.info("signal received; shutting down", signal=sig.name)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
+
+
+def arm_exit_deadline(seconds: float) -> threading.Thread:
+    """End the process with status 70 unless it has exited ``seconds`` from now (a daemon thread)."""
+
+    def expire() -> None:
+        time.sleep(seconds)  # the deadline itself, in a thread of its own
+        log.error("graceful shutdown exceeded its deadline; exiting now", seconds=seconds)
+        os._exit(70)
+
+    thread = threading.Thread(target=expire, name="bookshelf-exit-deadline", daemon=True)
+    thread.start()
+    return thread
 
 
 def _runner_name(runner: Runner, index: int) -> str:
@@ -203,7 +226,8 @@ async def shutdown(
 
 
 async def prepare(components: Components) -> None:
-    """Create topics (the embedded broker forgets them on restart); migrate in dev mode."""
+    """Create the topics that are missing (the first process to start may be this one); migrate in
+    dev mode."""
     from bookshelf_messaging.admin import ensure_topics
 
     await ensure_topics(components.kafka)
@@ -220,10 +244,10 @@ def run_service(
     options = parse_args(name, argv)
     try:
         components = build_components(options)
-    except (InsecureSettingsError, ValidationError) as exc:
+        configure_logging(name)
+    except (InsecureSettingsError, ValidationError, ValueError) as exc:
         print(f"{name}: refusing to start: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    configure_logging(name)
 
     async def main() -> int:
         await prepare(components)

@@ -1,4 +1,4 @@
-"""The Book aggregate: rules of DOMAIN.md, events and versions."""
+"""The Book aggregate: rules of docs/domain.md, events and versions."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""The inventory service of Bookshelf: stock per book, reservations per order (DOMAIN.md "Inventory")."""
+"""The inventory service of Bookshelf: stock per book, reservations per order (docs/domain.md)."""

@@ -47,7 +47,7 @@ async def test_the_process_becomes_ready_and_stops_on_sigterm(
             checks = (await client.get("/readyz")).json()["checks"]
             assert set(checks) == {"database", "kafka"}
             assert (await client.get("/inventory?limit=1")).status_code == 200
-            # API docs: the OpenAPI page and every route of API.md.
+            # API docs: the OpenAPI page and every route of docs/reference/http.md.
             assert (await client.get("/docs")).status_code == 200
             paths = (await client.get("/openapi.json")).json()["paths"]
             expected = {"/inventory", "/inventory/{book_id}", "/inventory/{book_id}/restock"}

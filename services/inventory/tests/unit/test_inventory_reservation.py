@@ -1,4 +1,4 @@
-"""DOMAIN.md "Inventory": reservations are all-or-nothing, released and committed exactly once."""
+"""docs/domain.md "Inventory": reservations are all-or-nothing, released and committed exactly once."""
 
 from __future__ import annotations
 

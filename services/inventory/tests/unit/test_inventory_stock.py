@@ -1,4 +1,4 @@
-"""DOMAIN.md "Inventory": a stock record's levels, versions and events."""
+"""docs/domain.md "Inventory": a stock record's levels, versions and events."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md "Supplier feed": stock_replenished becomes a restock; bad payloads name field and value."""
+"""docs/domain.md "Supplier feed": stock_replenished becomes a restock; bad payloads name field and value."""
 
 from __future__ import annotations
 

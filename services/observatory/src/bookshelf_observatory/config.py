@@ -19,7 +19,7 @@ TOPIC_PATTERN = (
     r"(catalog|inventory|ordering|shipping|supplier|fulfillment|storefront)\..+"
 )
 
-# The services the dashboard watches: name, environment prefix, default port (API.md).
+# The services the dashboard watches: name, environment prefix, default port (docs/reference/http.md).
 WATCHED: tuple[tuple[str, str, int], ...] = (
     ("catalog", "CATALOG", 8001),
     ("ordering", "ORDERING", 8002),
@@ -47,7 +47,7 @@ class ObservatorySettings(ServiceSettings):
     services: str = Field(
         default="",
         description="Watched services as name=url pairs, comma-separated (default: 127.0.0.1 and "
-        "each service's <PREFIX>_PORT or its API.md port)",
+        "each service's <PREFIX>_PORT or its default port)",
     )
     probe_timeout_s: float = Field(default=1.5, gt=0, le=30)
 

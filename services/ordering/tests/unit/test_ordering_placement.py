@@ -1,4 +1,4 @@
-"""Placement rules (DOMAIN.md "Ordering"): 1-50 lines, quantity 1-100, merge, replica, one currency."""
+"""Placement rules (docs/domain.md "Ordering"): 1-50 lines, quantity 1-100, merge, replica, one currency."""
 
 from __future__ import annotations
 

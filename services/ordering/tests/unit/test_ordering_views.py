@@ -1,4 +1,4 @@
-"""The order JSON of API.md: exact keys, money as strings, UTC times with Z."""
+"""The order JSON of docs/reference/http.md: exact keys, money as strings, UTC times with Z."""
 
 from __future__ import annotations
 

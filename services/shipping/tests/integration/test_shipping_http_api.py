@@ -110,7 +110,8 @@ async def test_forbidden_moves_are_409_without_effect(shipping_it: ShippingIT) -
     assert early.headers["content-type"].startswith("application/problem+json")
     assert "its status is CREATED; deliver needs DISPATCHED" in early.json()["detail"]
     assert (await shipping_it.http.post(f"{base}/dispatch", headers=STAFF)).status_code == 200
-    again = await shipping_it.http.post(f"{base}/dispatch", headers=STAFF)  # API.md: 409 unless CREATED
+    # docs/reference/http.md: 409 unless CREATED
+    again = await shipping_it.http.post(f"{base}/dispatch", headers=STAFF)
     assert again.status_code == 409
     assert "already DISPATCHED" in again.json()["detail"]
     assert (await shipping_it.http.post(f"{base}/deliver", headers=STAFF)).status_code == 200

@@ -101,5 +101,5 @@ async def test_the_migration_is_idempotent(shipping_it: ShippingIT) -> None:
                 await conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
             ).scalars()
         )
-    assert version == "0001"
+    assert version == "0002"
     assert {"shipments", "shipment_refusals", "outbox", "inbox", "alembic_version"} <= tables

@@ -1,4 +1,4 @@
-"""Deliverability rules, served countries and tracking numbers (DOMAIN.md "Shipping")."""
+"""Deliverability rules, served countries and tracking numbers (docs/domain.md "Shipping")."""
 
 from __future__ import annotations
 

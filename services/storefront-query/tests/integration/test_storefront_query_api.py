@@ -1,4 +1,4 @@
-"""GET /storefront filters, sort keys, pagination and 422s; /catalog, /reports/books, 404s (API.md)."""
+"""docs/reference/http.md: /storefront filters, sort keys, paging, 422s; /catalog, /reports/books, 404s."""
 
 from __future__ import annotations
 

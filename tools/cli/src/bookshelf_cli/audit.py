@@ -1,4 +1,4 @@
-"""`bookshelf audit`: the cross-service invariants of DOMAIN.md, checked over every service's data.
+"""`bookshelf audit`: the cross-service invariants of docs/domain.md, checked over every service's data.
 
 Sagas in flight are not drift: a violation only counts when it is still there after re-checking for
 `--settle-timeout` seconds (a reservation released a moment after its order was cancelled, say).

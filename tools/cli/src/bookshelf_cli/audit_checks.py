@@ -1,4 +1,4 @@
-"""The cross-service invariants of DOMAIN.md as pure functions over a Snapshot (no I/O).
+"""The cross-service invariants of docs/domain.md as pure functions over a Snapshot (no I/O).
 
 Each check returns the violations it finds; a violation names its check, the id it is about and
 what is wrong, with the numbers or states that disagree.
@@ -28,7 +28,7 @@ class Violation:
 
 OPEN_ORDER = ("PENDING", "CONFIRMED")
 GOODS_LEFT = ("SHIPPED", "DELIVERED")
-# Order statuses each saga state allows (DOMAIN.md's state table; a command in flight is re-checked).
+# Order statuses each saga state allows (the saga table of docs/domain.md; a command in flight is re-checked).
 SAGA_ORDER_STATUS: dict[str, tuple[str, ...]] = {
     "AWAITING_STOCK": ("PENDING",),
     "AWAITING_SHIPMENT": ("PENDING", "CONFIRMED"),

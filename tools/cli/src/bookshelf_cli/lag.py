@@ -1,12 +1,13 @@
 """Consumer lag per group, topic and lane, in records and in seconds.
 
-Lag is measured against the *fetch* high watermark: EMBEDDED-INFRA.md says ListOffsets(latest) is
-wrong on the embedded broker after multi-record batches (measured: it answered 1 for a partition whose
-high watermark was 29), so `get_watermark_offsets(cached=False)` is not used. Instead a throwaway
-consumer (it never joins or commits) is assigned every partition a group reads, at the group's
-committed offset, and fetches once: the first record it gets is the oldest unconsumed one (its
-timestamp gives the lag in seconds) and the fetch response carries the high watermark (read with
-`cached=True`); a partition that answers "end of partition" has nothing waiting.
+Lag is measured against the *fetch* high watermark: ListOffsets(latest) was wrong after multi-record
+batches on the memory-only broker Bookshelf used to embed (docs/adr/0001-kafka-broker-per-mode.md;
+measured: it answered 1 for a partition whose high watermark was 29), so
+`get_watermark_offsets(cached=False)` is not used. Instead a throwaway consumer (it never joins or
+commits) is assigned every partition a group reads, at the group's committed offset, and fetches once:
+the first record it gets is the oldest unconsumed one (its timestamp gives the lag in seconds) and the
+fetch response carries the high watermark (read with `cached=True`); a partition that answers "end of
+partition" has nothing waiting.
 """
 
 from __future__ import annotations

@@ -12,22 +12,28 @@ from bookshelf_cli.audit import audit
 from bookshelf_cli.dlq import dlq_app
 from bookshelf_cli.importer import import_app
 from bookshelf_cli.local import LocalConfig
+from bookshelf_cli.logs import logs
 from bookshelf_cli.observatory import observatory
+from bookshelf_cli.outbox import outbox_app
 from bookshelf_cli.projections import projections_app
 from bookshelf_cli.services import ServiceSpec, installed_services
 from bookshelf_cli.status import status
+from bookshelf_cli.tail import tail
 from bookshelf_cli.trace import trace
 
 app = typer.Typer(help="Operate Bookshelf: run it, manage databases, inspect Kafka.", no_args_is_help=True)
 db_app = typer.Typer(help="Databases and tables of each service.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(projections_app, name="projections")
 app.command("status")(status)
 app.command("trace")(trace)
 app.command("observatory")(observatory)
 app.add_typer(import_app, name="import")
 app.command("audit")(audit)
+app.command("logs")(logs)
+app.command("tail")(tail)
 console = Console()
 
 ServiceOption = Annotated[

@@ -1,7 +1,8 @@
 """Output helpers shared by the operator commands: rich tables for people, one JSON document for scripts.
 
-Conventions (API.md): `--json` prints exactly one JSON document on stdout; exit status 0 on success, 1 on
-a failed check, 2 on bad usage; every failure says what to do next (on stderr, so stdout stays clean).
+Conventions (docs/reference/cli.md): `--json` prints exactly one JSON document on stdout; exit status
+0 on success, 1 on a failed check, 2 on bad usage; every failure says what to do next (on stderr, so
+stdout stays clean).
 """
 
 from __future__ import annotations

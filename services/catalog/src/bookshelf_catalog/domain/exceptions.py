@@ -11,7 +11,7 @@ class CatalogError(Exception):
 
 
 class InvalidBook(CatalogError, ValueError):
-    """Book data that breaks a rule of DOMAIN.md; ``errors`` holds ``(field, message)`` pairs."""
+    """Book data that breaks a rule of docs/domain.md; ``errors`` holds ``(field, message)`` pairs."""
 
     def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
         self.errors = list(errors)

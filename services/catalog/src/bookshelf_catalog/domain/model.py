@@ -25,7 +25,7 @@ MUTABLE_FIELDS = frozenset(
 
 @dataclass(eq=False)
 class Book:
-    """A book of the catalog (DOMAIN.md "Catalog: Book"); ``version`` counts its changes from 1."""
+    """A book of the catalog (docs/domain.md "Catalog: Book"); ``version`` counts its changes from 1."""
 
     book_id: uuid.UUID
     title: str

@@ -1,4 +1,4 @@
-"""The field rules of a Book (DOMAIN.md "Catalog: Book"), each returning the clean value or raising.
+"""The field rules of a Book (docs/domain.md "Catalog: Book"), each returning the clean value or raising.
 
 ``check_fields`` runs the rule of every given field and collects all failures into one
 ``InvalidBook``, so a rejection names every broken field at once.

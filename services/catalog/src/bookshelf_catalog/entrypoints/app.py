@@ -30,7 +30,10 @@ def build_app(settings: CatalogSettings, bus: MessageBus, queries: BookQueries) 
             DuplicateIsbn: 409,
             InvalidBook: ProblemSpec(422, "Invalid input", problem_type("validation-error")),
         },
-        body_limits={imports.IMPORT_PATH: imports.IMPORT_BODY_LIMIT},
+        body_limits={
+            imports.IMPORT_PATH: imports.IMPORT_BODY_LIMIT,
+            webhooks.WEBHOOK_PATH: webhooks.WEBHOOK_BODY_LIMIT,
+        },
         readiness=Readiness(),
         description=DESCRIPTION,
     )

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class BookCreate(BaseModel):
-    """A new book (DOMAIN.md "Catalog: Book")."""
+    """A new book (docs/domain.md "Catalog: Book")."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -7,6 +7,10 @@ Authentication: ``X-BookSupply-Timestamp`` (unix seconds, within the tolerance o
 Replays: a payload id (``payload_id`` or ``id``) seen before answers the first message id without a
 second effect; a payload without an id is recognised by its delivery's signature, so replaying a
 captured request inside the timestamp window changes nothing either.
+
+Size: the payload travels inside one Kafka record (SupplierPayloadReceived), so a body over
+``MAX_MESSAGE_BYTES`` is refused with 413 before it is read, and a body whose event would still not
+fit is refused with 413 by the outbox (``MessageTooLarge``); nothing is stored either way.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from bookshelf_messaging.limits import MAX_MESSAGE_BYTES
 from bookshelf_servicekit.auth import Unauthorized
 from bookshelf_servicekit.responses import OrjsonResponse
 from fastapi import APIRouter, HTTPException, Request
@@ -30,6 +35,8 @@ TIMESTAMP_HEADER = "X-BookSupply-Timestamp"
 SIGNATURE_HEADER = "X-BookSupply-Signature"
 CHALLENGE = 'BookSupply-HMAC-SHA256 realm="book-supply"'
 MAX_TIMESTAMP_DIGITS = 12
+WEBHOOK_PATH = "/webhooks/book-supply"
+WEBHOOK_BODY_LIMIT = MAX_MESSAGE_BYTES  # the body is the event's payload: no bigger than a record
 
 router = APIRouter(tags=["supplier feed"])
 
@@ -73,12 +80,13 @@ def parse_payload(body: bytes) -> dict[str, Any]:
 
 
 @router.post(
-    "/webhooks/book-supply",
+    WEBHOOK_PATH,
     status_code=202,
     response_model=WebhookAccepted,
     responses={
         400: {"description": "body is not a JSON object"},
         401: {"description": "missing or bad signature, or stale timestamp"},
+        413: {"description": "body, or the event carrying it, over the Kafka record limit (problem+json)"},
     },
     openapi_extra={
         "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}

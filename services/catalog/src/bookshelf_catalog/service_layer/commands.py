@@ -16,7 +16,7 @@ class Command:
 
 @dataclass(frozen=True)
 class AddBook(Command):
-    """Add one book (staff, POST /books); ``fields`` are the book fields of DOMAIN.md."""
+    """Add one book (staff, POST /books); ``fields`` are the book fields of docs/domain.md."""
 
     fields: Mapping[str, Any]
 

@@ -16,7 +16,7 @@ F, H = fulfillments.c, fulfillment_history.c
 
 
 def render(row: Any, history: list[Any]) -> dict[str, Any]:
-    """API.md's ``{order_id, state, deadline, history: [{event, at, action}]}`` plus the saga's facts."""
+    """``{order_id, state, deadline, history: [{event, at, action}]}`` (docs/reference/http.md) plus facts."""
     return {
         "order_id": str(row.order_id),
         "state": row.state,
@@ -59,7 +59,7 @@ async def page(
     limit: int,
     offset: int,
 ) -> dict[str, Any]:
-    """One page of instances (newest first) in the API.md list envelope."""
+    """One page of instances (newest first) in the docs/reference/http.md list envelope."""
     conditions: list[Any] = []
     if state is not None:
         conditions.append(F.state == state.value)

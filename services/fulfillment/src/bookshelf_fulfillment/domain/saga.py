@@ -1,6 +1,6 @@
 """The saga's transition function: ``decide(instance, message, now) -> Decision``. Pure: no I/O.
 
-``RULES`` is DOMAIN.md's state table, one entry per row (state, message type). Anything else is
+``RULES`` is docs/domain.md's state table, one entry per row (state, message type). Anything else is
 recorded in the instance's history and ignored: a duplicate (its id is already in the history), a
 late or repeated reply, anything after the end. A message for an order without an instance is
 dropped (there is nothing to record it in). Replies to the saga's own commands (OrderConfirmed,
@@ -184,7 +184,7 @@ def _reason(text: str) -> str:
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
 
 
-# --- the rows of DOMAIN.md's table -----------------------------------------------------------------
+# --- the rows of the table in docs/domain.md ---------------------------------------------------------
 
 
 def _stock_reserved(step: Step) -> Decision:

@@ -23,7 +23,7 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 
 class SagaStatus(StrEnum):
-    """The states of DOMAIN.md's saga table."""
+    """The states of docs/domain.md's saga table."""
 
     AWAITING_STOCK = "AWAITING_STOCK"
     AWAITING_SHIPMENT = "AWAITING_SHIPMENT"

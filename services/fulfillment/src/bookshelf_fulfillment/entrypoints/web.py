@@ -45,7 +45,7 @@ async def correlation_middleware(request: aioweb.Request, handler: Handler) -> a
 
 
 def problem(view: View, request: Request, status: int, detail: str, field: str | None = None) -> Response:
-    """An ``application/problem+json`` answer (RFC 9457, API.md conventions)."""
+    """An ``application/problem+json`` answer (RFC 9457, docs/reference/http.md conventions)."""
     phrase = HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "type": f"https://bookshelf.dev/problems/{phrase.lower().replace(' ', '-')}",

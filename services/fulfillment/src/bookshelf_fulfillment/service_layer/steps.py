@@ -2,7 +2,7 @@
 
 The consumer runner's policy (``bookshelf_messaging``) has already claimed the message's inbox row
 in the same transaction, so a redelivered message changes nothing. The instance row is read
-``FOR UPDATE``; ``decide`` applies DOMAIN.md's table; the new state, one history row and the commands
+``FOR UPDATE``; ``decide`` applies docs/domain.md's table; the new state, one history row and the commands
 (outbox rows with deterministic ids) are written; the transaction commits all of it or none, and
 only then is the input offset committed. The shared relay publishes the commands.
 

@@ -1,6 +1,6 @@
 """Tables of the inventory database (SQLAlchemy Core; the migration creates the same).
 
-CHECK constraints hold the rules of DOMAIN.md even against a buggy writer: on_hand and reserved are
+CHECK constraints hold the rules of docs/domain.md even against a buggy writer: on_hand and reserved are
 never negative, available (on_hand - reserved) is never negative, and every record satisfies
 conservation ``on_hand = initial_stock + restocked_total - committed_total``. The other half of
 conservation (reserved = sum of open reservation lines) spans tables and is checked by the audit

@@ -19,7 +19,7 @@ _RESERVATION = sa.text(
     "FROM reservations AS r LEFT JOIN reservation_lines AS l ON l.order_id = r.order_id "
     "WHERE r.order_id = :order_id ORDER BY l.book_id"
 )
-# Conservation (DOMAIN.md): per record on_hand = initial + restocked - committed, and reserved = the
+# Conservation (docs/domain.md): per record on_hand = initial + restocked - committed, and reserved = the
 # sum of its open (RESERVED) reservation lines. Rows returned are drift; none means all is well.
 _DRIFT = sa.text(
     "SELECT s.book_id, s.on_hand, s.reserved, s.initial_stock, s.restocked_total, s.committed_total, "

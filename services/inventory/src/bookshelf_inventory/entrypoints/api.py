@@ -1,4 +1,4 @@
-"""HTTP routes of inventory (API.md "inventory"): thin, reads straight from queries."""
+"""HTTP routes of inventory (docs/reference/http.md "inventory"): thin, reads straight from queries."""
 
 from __future__ import annotations
 

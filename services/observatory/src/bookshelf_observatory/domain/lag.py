@@ -1,6 +1,6 @@
-"""Consumer lag per group and topic: fetch high watermark - committed offset (never end offsets:
-ListOffsets is wrong on the embedded broker, EMBEDDED-INFRA.md), and its age in seconds: how long ago
-the oldest record the group has not consumed was written."""
+"""Consumer lag per group and topic: fetch high watermark - committed offset (never end offsets: ListOffsets
+was wrong on the memory-only broker Bookshelf used to embed, docs/adr/0001-kafka-broker-per-mode.md), and
+its age in seconds: how long ago the oldest record the group has not consumed was written."""
 
 from __future__ import annotations
 

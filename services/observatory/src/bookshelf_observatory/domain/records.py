@@ -1,10 +1,10 @@
 """One Kafka record -> the metadata the index keeps (pure; shared by the indexer and the topic scan).
 
-Headers carry ``message_id``, ``type``, ``correlation_id`` and ``causation_id`` (API.md); the envelope in
-the value adds ``producer``, ``occurred_at`` and ``version``. A value that is not a JSON envelope (a
-poison record) is still indexed from whatever its headers say, with ``valid=False``. A record of a
-``.dlq`` topic is also a dead letter (its ``dlq.*`` headers parsed); a ``.dlq`` record without a value
-is a tombstone that closes the entry with its key.
+Headers carry ``message_id``, ``type``, ``correlation_id`` and ``causation_id``
+(docs/reference/kafka.md); the envelope in the value adds ``producer``, ``occurred_at`` and
+``version``. A value that is not a JSON envelope (a poison record) is still indexed from whatever its
+headers say, with ``valid=False``. A record of a ``.dlq`` topic is also a dead letter (its ``dlq.*``
+headers parsed); a ``.dlq`` record without a value is a tombstone that closes the entry with its key.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Saga instances by state and the stuck ones: past their deadline in a state that has one.
 
-DOMAIN.md: only AWAITING_STOCK and AWAITING_SHIPMENT have a deadline (``FULFILLMENT_TIMEOUT_S``); the
+docs/domain.md: only AWAITING_STOCK and AWAITING_SHIPMENT have a deadline (``FULFILLMENT_TIMEOUT_S``); the
 worker's timer cancels such an instance when it passes. One still there after its deadline is stuck
 (the worker is down, lagging, or its timer is broken).
 """

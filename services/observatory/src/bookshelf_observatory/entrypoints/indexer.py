@@ -89,7 +89,7 @@ class Indexer:
             group_id=self.group_id,
             client_id=self.group_id,
             enable_auto_commit=False,
-            auto_offset_reset="earliest",  # never "latest": wrong on the embedded broker
+            auto_offset_reset="earliest",  # a new indexer reads the whole history
             fetch_max_wait_ms=self.fetch_wait_ms,
             session_timeout_ms=self.kafka.session_timeout_ms,
             heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,

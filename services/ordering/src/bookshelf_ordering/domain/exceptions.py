@@ -11,7 +11,7 @@ class OrderingError(Exception):
 
 
 class InvalidOrder(OrderingError, ValueError):
-    """An order that breaks a rule of DOMAIN.md; ``errors`` holds ``(field, message)`` pairs."""
+    """An order that breaks a rule of docs/domain.md; ``errors`` holds ``(field, message)`` pairs."""
 
     def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
         self.errors = list(errors)

@@ -3,7 +3,7 @@
 The aggregate never publishes and never reads a clock: callers pass ``now``, and the recorded contract
 events wait in ``events`` until the unit of work hands them to the outbox in the same transaction.
 
-Status machine (DOMAIN.md)::
+Status machine (docs/domain.md)::
 
     PENDING --confirm--> CONFIRMED --ship--> SHIPPED --deliver--> DELIVERED
     PENDING|CONFIRMED --cancel--> CANCELLED
@@ -77,7 +77,7 @@ class StatusChange:
 
 @dataclass(eq=False)
 class Order:
-    """A customer's order (DOMAIN.md "Ordering"); ``version`` counts its changes from 1."""
+    """A customer's order (docs/domain.md "Ordering"); ``version`` counts its changes from 1."""
 
     order_id: UUID
     customer: Customer

@@ -1,4 +1,4 @@
-"""Turning requested lines into priced order lines (DOMAIN.md "Ordering": limits, merge, currency).
+"""Turning requested lines into priced order lines (docs/domain.md "Ordering": limits, merge, currency).
 
 Errors name the request field they come from (``items[2].book_id``), so the HTTP answer can point at
 the line that broke a rule; every broken rule is reported at once, not just the first.

@@ -1,4 +1,4 @@
-"""HTTP routes of ordering (API.md "ordering"): thin, each a command or a query."""
+"""HTTP routes of ordering (docs/reference/http.md "ordering"): thin, each a command or a query."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ class HistoryOut(BaseModel):
 
 
 class OrderOut(BaseModel):
-    """An order (API.md)."""
+    """An order (docs/reference/http.md)."""
 
     order_id: UUID
     status: str
@@ -97,7 +97,7 @@ class OrderOut(BaseModel):
 
 
 class OrderPageOut(BaseModel):
-    """A page of orders (API.md pagination envelope)."""
+    """A page of orders (the paging envelope of docs/reference/http.md)."""
 
     entries: list[OrderOut]
     total: int

@@ -1,4 +1,4 @@
-"""The order as API.md shows it, as plain JSON values.
+"""The order as docs/reference/http.md shows it, as plain JSON values.
 
 Plain strings for times, ids and amounts (not datetime/Decimal objects), because the same dict is
 stored as an Idempotency-Key answer in JSONB and must replay exactly as it was first sent.
@@ -25,7 +25,7 @@ def money_json(money: Money) -> dict[str, str]:
 
 
 def order_json(order: Order) -> dict[str, Any]:
-    """``{"order_id", "status", "customer", "shipping_address", "items", "total", ...}`` of API.md."""
+    """The order of docs/reference/http.md: ``{"order_id", "status", "customer", "items", "total", ...}``."""
     address = order.shipping_address
     return {
         "order_id": str(order.order_id),

@@ -69,7 +69,7 @@ def _full_address(address: Address | DeliveryAddress) -> Address:
 
 @dataclass(eq=False)
 class Shipment:
-    """An order's shipment (DOMAIN.md "Shipping"); ``version`` counts its changes from 1."""
+    """An order's shipment (docs/domain.md "Shipping"); ``version`` counts its changes from 1."""
 
     shipment_id: uuid.UUID
     order_id: uuid.UUID

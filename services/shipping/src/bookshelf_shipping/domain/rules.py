@@ -1,4 +1,4 @@
-"""Deliverability (DOMAIN.md "Shipping") and tracking numbers: pure functions, no I/O."""
+"""Deliverability (docs/domain.md "Shipping") and tracking numbers: pure functions, no I/O."""
 
 from __future__ import annotations
 

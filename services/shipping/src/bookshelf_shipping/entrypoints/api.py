@@ -1,4 +1,4 @@
-"""HTTP routes of API.md "shipping (8004)": thin; reads go straight to queries."""
+"""HTTP routes of docs/reference/http.md "shipping (8004)": thin; reads go straight to queries."""
 
 from __future__ import annotations
 

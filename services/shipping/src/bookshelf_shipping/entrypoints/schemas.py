@@ -1,4 +1,4 @@
-"""Response bodies of the shipping API (API.md "shipping")."""
+"""Response bodies of the shipping API (docs/reference/http.md "shipping")."""
 
 from __future__ import annotations
 

@@ -136,12 +136,12 @@ async def cancel_shipment(cmd: CancelShipment, uow: UnitOfWork, deps: ShippingDe
 
 
 async def dispatch_shipment(cmd: DispatchShipment, uow: UnitOfWork, deps: ShippingDeps) -> Shipment:
-    """CREATED -> DISPATCHED; anything else (a repeat included, as API.md says) is a conflict."""
+    """CREATED -> DISPATCHED; anything else is a conflict (a repeat too: docs/reference/http.md)."""
     return await _transition(cmd.shipment_id, "dispatch", uow, deps)
 
 
 async def deliver_shipment(cmd: DeliverShipment, uow: UnitOfWork, deps: ShippingDeps) -> Shipment:
-    """DISPATCHED -> DELIVERED; anything else (a repeat included, as API.md says) is a conflict."""
+    """DISPATCHED -> DELIVERED; anything else is a conflict (a repeat too: docs/reference/http.md)."""
     return await _transition(cmd.shipment_id, "deliver", uow, deps)
 
 
@@ -151,8 +151,8 @@ async def _transition(shipment_id: UUID, action: str, uow: UnitOfWork, deps: Shi
         raise ShipmentNotFound(shipment_id)
     move = shipment.dispatch if action == "dispatch" else shipment.deliver
     if not move(deps.clock()):
-        # API.md: "409 unless CREATED" (dispatch) / "unless DISPATCHED" (deliver), literally: the
-        # domain treats the repeat as a no-op, the staff API reports it as a conflict.
+        # docs/reference/http.md: "409 unless CREATED" (dispatch) / "unless DISPATCHED" (deliver),
+        # literally: the domain treats the repeat as a no-op, the staff API reports it as a conflict.
         raise TransitionAlreadyMade(shipment.shipment_id, action, shipment.status, TRANSITIONS[action][0])
     await uow.shipments.save(shipment)
     await uow.commit()

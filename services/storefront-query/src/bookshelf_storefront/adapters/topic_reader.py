@@ -4,7 +4,8 @@ Used by ``projections rebuild``: a fresh consumer (no consumer group, so nothing
 live group is disturbed) assigned every partition of the topics. The target of each partition is the
 fetch high watermark of the first fetch answer for it; since the consumer is created when the phase
 starts, every record that existed then is below the target. (The fetch high watermark, not
-ListOffsets: end offsets are wrong on the embedded broker, EMBEDDED-INFRA.md.)
+ListOffsets: end offsets were wrong on the memory-only broker Bookshelf used to embed,
+docs/adr/0001-kafka-broker-per-mode.md.)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, TypeAlias
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from bookshelf_messaging import KafkaSettings
+from bookshelf_messaging.admin import partition_counts
 
 Record: TypeAlias = ConsumerRecord[Any, Any]
 Positions = dict[TopicPartition, int]
@@ -43,6 +45,11 @@ class TopicReader:
         self._consumer: AIOKafkaConsumer | None = None
 
     async def __aenter__(self) -> TopicReader:
+        counts = await partition_counts(self.kafka, self.topics)
+        missing = [t for t, count in counts.items() if not count]
+        if missing:
+            raise LookupError(f"topics not found on {self.kafka.bootstrap_servers}: {', '.join(missing)}")
+        self.partitions = [TopicPartition(t, p) for t in self.topics for p in range(counts[t])]
         consumer = AIOKafkaConsumer(
             **self.kafka.aiokafka_kwargs(),
             group_id=None,
@@ -54,13 +61,6 @@ class TopicReader:
         )
         await consumer.start()
         self._consumer = consumer
-        await consumer.topics()  # metadata of every topic, so partitions_for_topic answers
-        missing = [t for t in self.topics if not consumer.partitions_for_topic(t)]
-        if missing:
-            raise LookupError(f"topics not found on {self.kafka.bootstrap_servers}: {', '.join(missing)}")
-        self.partitions = [
-            TopicPartition(t, p) for t in self.topics for p in sorted(consumer.partitions_for_topic(t) or ())
-        ]
         consumer.assign(self.partitions)
         for tp in self.partitions:
             if tp in self.start:

@@ -63,7 +63,7 @@ def uses_grams(term: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class StorefrontFilter:
-    """The filters of ``GET /storefront`` (API.md); None means "not filtered"."""
+    """The filters of ``GET /storefront`` (docs/reference/http.md); None means "not filtered"."""
 
     author: str | None = None
     author_contains: str | None = None

@@ -1,4 +1,4 @@
-"""The read models of DOMAIN.md "Read models": their names, tables and the topics that feed them."""
+"""The read models of docs/domain.md "Read models": their names, tables and the topics that feed them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HTTP routes of API.md "storefront-query (8005)": thin; every read goes straight to a query."""
+"""HTTP routes of storefront-query (docs/reference/http.md): thin; every read goes straight to a query."""
 
 from __future__ import annotations
 

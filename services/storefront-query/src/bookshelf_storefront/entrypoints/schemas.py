@@ -1,4 +1,4 @@
-"""Response bodies of the storefront-query API (API.md "storefront-query (8005)")."""
+"""Response bodies of the storefront-query API (docs/reference/http.md "storefront-query (8005)")."""
 
 from __future__ import annotations
 
