@@ -1,8 +1,9 @@
 """What the saga consumes and produces: incoming messages, the internal deadline message, commands.
 
-Every command gets a deterministic ``message_id`` derived from the message that caused it, so a
-command sent again after a crash (the cause is redelivered and decided again) carries the same id and
-the receivers' inbox drops it.
+Every command gets a deterministic ``message_id`` derived from the message that caused it (for a
+timeout: from the order and its deadline), so a step that runs again (its transaction rolled back, the
+timer's step on another worker) writes the same ids, and a relay's re-publish carries the same id:
+the receivers' inbox drops the copies.
 """
 
 from __future__ import annotations
