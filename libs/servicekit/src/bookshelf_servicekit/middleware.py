@@ -149,12 +149,13 @@ class RequestBodyTooLarge(HTTPException):
     """The request body exceeds the limit of its route (answered as 413 problem+json)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"request body exceeds the limit of {limit} bytes ({_human(limit)})")
+        super().__init__(413, f"request body exceeds the limit of {_human(limit)}")
         self.limit = limit
 
 
 def _human(size: int) -> str:
-    return f"{size / MIB:g} MiB" if size >= MIB else f"{size} bytes"
+    """``1 MiB`` for whole mebibytes, else the byte count with separators (``1,000,000 bytes``)."""
+    return f"{size // MIB} MiB" if size % MIB == 0 else f"{size:,} bytes"
 
 
 class BodyLimitMiddleware:

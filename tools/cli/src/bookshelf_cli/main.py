@@ -9,6 +9,7 @@ from rich.console import Console
 
 from bookshelf_cli import db
 from bookshelf_cli.audit import audit
+from bookshelf_cli.demo import demo
 from bookshelf_cli.dlq import dlq_app
 from bookshelf_cli.importer import import_app
 from bookshelf_cli.local import LocalConfig
@@ -34,6 +35,7 @@ app.add_typer(import_app, name="import")
 app.command("audit")(audit)
 app.command("logs")(logs)
 app.command("tail")(tail)
+app.command("demo")(demo)
 console = Console()
 
 ServiceOption = Annotated[

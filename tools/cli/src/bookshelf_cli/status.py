@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from confluent_kafka import KafkaException
+from rich import box
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
@@ -27,15 +28,20 @@ def _lag_style(seconds: float | None) -> str:
 
 
 def consumers_table(report: StatusReport) -> Table:
-    """Lag per group, topic and lane."""
-    table = Table(title="Consumer groups", title_justify="left")
-    for name in ("group", "topic", "lane", "partitions", "lag (records)", "lag (seconds)", "in flight"):
-        table.add_column(name, justify="right" if name[0] in "lpi" and name != "lane" else "left")
+    """Lag per group, topic and lane: a row naming each group, then its topics (fits 80 columns)."""
+    table = Table(title="Consumer groups", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("group / topic", no_wrap=True)
+    table.add_column("lane")
+    for name in ("parts", "lag", "lag age", "in flight"):
+        table.add_column(name, justify="right")
+    group = None
     for r in report.consumers:
-        unknown = f" ({r.unknown_partitions} unknown)" if r.unknown_partitions else ""
+        if r.group != group:
+            group = r.group
+            table.add_row(f"[bold]{escape(r.group)}[/bold]", "", "", "", "", "")
+        unknown = f" ({r.unknown_partitions}?)" if r.unknown_partitions else ""
         table.add_row(
-            escape(r.group),
-            escape(r.topic),
+            f"  {escape(r.topic)}",
             r.lane,
             f"{r.partitions}{unknown}",
             str(r.records),
@@ -47,7 +53,7 @@ def consumers_table(report: StatusReport) -> Table:
 
 def dead_letters_table(report: StatusReport) -> Table:
     """Open dead letters per topic."""
-    table = Table(title="Dead letters (open)", title_justify="left")
+    table = Table(title="Dead letters (open)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("topic")
     table.add_column("open", justify="right")
     for topic, count in sorted(report.dead_letters.items()):
@@ -57,7 +63,7 @@ def dead_letters_table(report: StatusReport) -> Table:
 
 def outbox_table(report: StatusReport) -> Table:
     """Outbox backlog per service."""
-    table = Table(title="Outbox", title_justify="left")
+    table = Table(title="Outbox", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("service", "unpublished", "oldest unpublished"):
         table.add_column(name, justify="left" if name == "service" else "right")
     for o in report.outbox:

@@ -139,3 +139,18 @@ def test_database_errors_say_what_to_do() -> None:
     assert "bookshelf run" in describe_db_error(
         OSError("refused"), "postgresql+asyncpg://postgres@h:5433/catalog"
     )
+
+
+def test_status_fits_80_columns_without_cutting_names() -> None:
+    rows = [
+        lag.TopicLag("storefront.catalog-events", "inventory.reservations", "bulk", 6, 123456, 4000.0, 2, 12),
+        lag.TopicLag("storefront.catalog-events", "catalog.books", "primary", 6, 0, None, 0, 0),
+    ]
+    console = Console(width=80, record=True)
+    report = status_data.StatusReport("127.0.0.1:9092", rows, {"inventory.reservations": 1}, [])
+    console.print(status.status_view(report))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "storefront.catalog-events" in text
+    assert "inventory.reservations" in text
+    assert "…" not in text
