@@ -7,6 +7,7 @@ import random
 from collections import Counter
 from uuid import uuid4
 
+import asyncpg
 import bookshelf_contracts as c
 import httpx
 import pytest
@@ -42,17 +43,24 @@ def phases(seed: int) -> list[list[c.Envelope]]:
 
 
 async def snapshot(system: SagaSystem) -> dict[str, object]:
-    states = Counter(r["state"] for r in await system.fetch("SELECT state FROM fulfillments"))
-    history = Counter(r["event"] for r in await system.fetch("SELECT event FROM fulfillment_history"))
-    outbox = await system.fetch("SELECT value FROM outbox")
+    """Everything the burst left, read in one snapshot (a transaction may commit between two reads)."""
+    conn = await asyncpg.connect(system.dsn)
+    try:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            states = Counter(r["state"] for r in await conn.fetch("SELECT state FROM fulfillments"))
+            history = Counter(r["event"] for r in await conn.fetch("SELECT event FROM fulfillment_history"))
+            outbox = await conn.fetch("SELECT value, published_at FROM outbox")
+            inbox = await conn.fetchval("SELECT count(*) FROM inbox")
+    finally:
+        await conn.close()
     envelopes = [c.Envelope.from_json(bytes(r["value"])) for r in outbox]
-    inbox = await system.fetch("SELECT count(*) AS n FROM inbox")
     return {
         "states": dict(states),
         "history": dict(history),
         "commands": dict(Counter(e.type for e in envelopes)),
         "command_ids": len({e.message_id for e in envelopes}),
-        "inbox": inbox[0]["n"],
+        "inbox": inbox,
+        "unpublished": sum(1 for r in outbox if r["published_at"] is None),
     }
 
 
@@ -60,8 +68,7 @@ async def settled(system: SagaSystem, expected_inbox: int) -> dict[str, object]:
     async def done() -> dict[str, object]:
         now = await snapshot(system)
         assert now["inbox"] == expected_inbox, now
-        unpublished = await system.fetch("SELECT 1 FROM outbox WHERE published_at IS NULL")
-        assert not unpublished
+        assert now["unpublished"] == 0, now
         return now
 
     return await eventually(done, timeout=180, interval=0.5, message="the burst was never fully handled")
