@@ -96,14 +96,14 @@ SERVICES: tuple[Service, ...] = (
             *(
                 secret_env(f"{prefix}_DATABASE_URL", "bookshelf-db-reader", name, optional=True)
                 for name, prefix, _ in WATCHED
-                if name != "fulfillment"
             ),
         ),
     ),
 )
 
-# The saga worker: no database, state in a changelog-backed faust table.
+# The saga worker: a faust agent (no --role), its state in its own database.
 FULFILLMENT = {"name": "fulfillment", "module": "bookshelf_fulfillment", "port": 8006, "replicas": 2}
+FULFILLMENT_DB = Service("fulfillment", "bookshelf_fulfillment", 8006, "FULFILLMENT", "fulfillment", ())
 
 
 def render(documents: list[dict[str, Any]]) -> str:
@@ -115,7 +115,7 @@ def render(documents: list[dict[str, Any]]) -> str:
 def files() -> dict[str, str]:
     """File name (relative to deploy/k8s) -> content."""
     out = {f"base/{service.name}.yaml": render(service_documents(service)) for service in SERVICES}
-    out["base/fulfillment.yaml"] = render(fulfillment_documents(FULFILLMENT))
+    out["base/fulfillment.yaml"] = render(fulfillment_documents(FULFILLMENT, FULFILLMENT_DB))
     out["base/kafka-topics.yaml"] = render([topics_job()])
     out["platform/strimzi/topics.yaml"] = render(strimzi_topics())
     databases = {s.name: s.database for s in SERVICES}

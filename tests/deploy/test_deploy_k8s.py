@@ -135,16 +135,19 @@ def test_pods_run_as_non_root_with_a_read_only_root_filesystem() -> None:
 
 @pytest.mark.parametrize("item", [d for d in DEPLOYABLES if d.spec.database], ids=lambda d: d.name)
 def test_services_run_each_role_with_migrations_first(item) -> None:
+    # The saga worker is a StatefulSet of faust workers (no roles); every other service a Deployment per role.
+    kind = "StatefulSet" if item.name == "fulfillment" else "Deployment"
     deployments = {
         d["metadata"]["name"]: d
-        for d in of_kind("base", "Deployment")
+        for d in of_kind("base", kind)
         if d["metadata"]["labels"]["app.kubernetes.io/name"] == item.name
     }
-    assert deployments, f"no Deployment for {item.name}"
+    assert deployments, f"no {kind} for {item.name}"
     for name, deployment in deployments.items():
         spec = pod_spec(deployment)
         role = deployment["metadata"]["labels"]["app.kubernetes.io/component"]
-        assert spec["containers"][0]["args"] == ["--role", role], name
+        if kind == "Deployment":
+            assert spec["containers"][0]["args"] == ["--role", role], name
         init = spec["initContainers"][0]
         assert f"from {item.spec.module}.migrations import upgrade" in init["command"][-1], name
     job = next(d for d in of_kind("base", "Job") if d["metadata"]["name"] == f"{item.name}-migrate")

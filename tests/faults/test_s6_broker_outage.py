@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 from bookshelf_infra.testing import eventually
@@ -42,11 +43,28 @@ def end_offsets(cluster: Cluster) -> dict[tuple[str, int], int]:
         marks = {}
         for spec in TOPICS:
             for partition in range(spec.partitions):
-                _, high = consumer.get_watermark_offsets(TopicPartition(spec.name, partition), timeout=30)
-                marks[(spec.name, partition)] = high
+                marks[(spec.name, partition)] = _high_watermark(
+                    consumer, TopicPartition(spec.name, partition)
+                )
         return marks
     finally:
         consumer.close()
+
+
+def _high_watermark(consumer: Any, tp: Any, within: float = 60.0) -> int:
+    """A partition's high watermark; right after a restart the broker may still be electing its leader
+    (NOT_LEADER_FOR_PARTITION), so a broker error is retried until ``within`` passes."""
+    from confluent_kafka import KafkaException
+
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            _, high = consumer.get_watermark_offsets(tp, timeout=30)
+            return int(high)
+        except KafkaException:
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(0.5)  # polling interval while the leader is elected
 
 
 async def saga_worker_after_restart(shop: Shop, cluster: Cluster, started: float) -> bool:

@@ -79,7 +79,7 @@ async def outbox_backlogs(shop: Shop) -> dict[str, int]:
     import asyncpg
 
     backlogs = {}
-    for service in ("catalog", "ordering", "inventory", "shipping"):
+    for service in ("catalog", "ordering", "inventory", "shipping", "fulfillment"):
         conn = await asyncpg.connect(shop.cluster.dsn(service), timeout=5)
         try:
             backlogs[service] = int(

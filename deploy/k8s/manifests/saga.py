@@ -1,18 +1,19 @@
-"""The saga worker (fulfillment): a StatefulSet with a headless Service, since faust routes table
-reads to the worker that owns an order's partition."""
+"""The saga worker (fulfillment): a StatefulSet with a headless Service (stable worker identities), its
+database migrated by a Job and, as a no-op safety net, by an init container, like every service."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from deploy.k8s.manifests.model import secret_env
+from deploy.k8s.manifests.model import Service, db_secret, secret_env
 from deploy.k8s.manifests.pods import (
     ENV_FROM,
     container_security,
     image,
     labels,
     metadata,
+    migrate_container,
     pod_security,
     probes,
     scrape_annotations,
@@ -20,20 +21,21 @@ from deploy.k8s.manifests.pods import (
     volume_mounts,
     volumes,
 )
-from deploy.k8s.manifests.workloads import http_service, pdb
+from deploy.k8s.manifests.workloads import http_service, migration_job, pdb
 
 
-def fulfillment_documents(worker: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The saga worker: a StatefulSet (stable worker identities for faust's table routing)."""
+def fulfillment_documents(worker: Mapping[str, Any], service: Service) -> list[dict[str, Any]]:
+    """The saga worker: its migration Job and a StatefulSet (stable worker identities)."""
     name, port = worker["name"], worker["port"]
     component = "saga"
     headless = f"{name}-workers"
     env = [
         {"name": "FULFILLMENT_HOST", "value": "0.0.0.0"},
         {"name": "FULFILLMENT_PORT", "value": str(port)},
+        secret_env(f"{service.prefix}_DATABASE_URL", db_secret(service), "uri"),
         {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
         {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
-        # Other workers forward GET /fulfillments/{id} to the owner of the order's partition here.
+        # The worker's canonical URL (faust's web_host); any worker answers for every order.
         {"name": "FULFILLMENT_ADVERTISED_HOST", "value": f"$(POD_NAME).{headless}.$(POD_NAMESPACE).svc"},
         secret_env("KAFKA_SASL_PASSWORD", "bookshelf-kafka", "password", optional=True),
         # GET /fulfillments is STAFF (the worker refuses to start outside dev without the token).
@@ -69,12 +71,12 @@ def fulfillment_documents(worker: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "spec": {
                     "automountServiceAccountToken": False,
                     "enableServiceLinks": False,
-                    # faust commits offsets and flushes the changelog producer on SIGTERM.
+                    # On SIGTERM the worker finishes its batch, commits offsets, lets the relay finish.
                     "terminationGracePeriodSeconds": 60,
                     "securityContext": pod_security(),
+                    "initContainers": [migrate_container(service)],
                     "containers": [container],
-                    # The table lives in memory and in its changelog topic: a new or restarted pod
-                    # recovers it from the changelog, so scratch space is all the worker needs.
+                    # The state is in PostgreSQL: scratch space is all the worker needs.
                     "volumes": volumes(),
                 },
             },
@@ -86,10 +88,15 @@ def fulfillment_documents(worker: Mapping[str, Any]) -> list[dict[str, Any]]:
         "metadata": {"name": headless, "labels": labels(name, component)},
         "spec": {
             "clusterIP": "None",
-            # Peers must reach a worker that is still recovering its table partitions.
             "publishNotReadyAddresses": True,
             "selector": selector(name, component),
             "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}],
         },
     }
-    return [statefulset, workers, http_service(name, component, port), pdb(name, component, name)]
+    return [
+        migration_job(service),
+        statefulset,
+        workers,
+        http_service(name, component, port),
+        pdb(name, component, name),
+    ]

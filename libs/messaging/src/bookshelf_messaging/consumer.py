@@ -18,14 +18,13 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_messaging import metrics
 from bookshelf_messaging._processing import AnyHandler, BatchHandler, Handler, PartitionProcessor, RetryPolicy
 from bookshelf_messaging._workers import PartitionWorkers
-from bookshelf_messaging.dlq import DeadLetterRecord, Failure, build_dead_letter, truncated
+from bookshelf_messaging.dlq import Failure, write_dead_letter
 from bookshelf_messaging.errors import InfrastructureError, PermanentError
 from bookshelf_messaging.inbox import purge_inbox
 from bookshelf_messaging.lanes import LaneController, lane_of, subscribed_topics
@@ -217,14 +216,7 @@ class ConsumerRunner:
         producer = self._producer
         if producer is None:
             raise InfrastructureError("the runner is not started; no producer for the DLQ")
-        letter = build_dead_letter(record, self.group_id, failure)
-        try:
-            try:
-                await self._send_letter(producer, letter)
-            except MessageSizeTooLargeError:  # the broker's limit for the DLQ topic is lower
-                await self._send_letter(producer, truncated(letter))
-        except KafkaError as exc:
-            raise InfrastructureError(f"writing dead letter to {letter.topic} failed: {exc!r}") from exc
+        letter = await write_dead_letter(producer, record, self.group_id, failure)
         error_type = letter_error_type(failure.error)
         metrics.DEAD_LETTERED.labels(self.group_id, record.topic, error_type).inc()
         log.warning(
@@ -238,12 +230,6 @@ class ConsumerRunner:
             attempts=failure.attempts,
         )
         return letter.key
-
-    @staticmethod
-    async def _send_letter(producer: AIOKafkaProducer, letter: DeadLetterRecord) -> None:
-        await producer.send_and_wait(
-            letter.topic, value=letter.value, key=letter.key.encode(), headers=letter.headers
-        )
 
     async def _report_lag(self, consumer: AIOKafkaConsumer, workers: PartitionWorkers) -> None:
         """Lag = fetch high watermark - next offset to commit (never end offsets: EMBEDDED-INFRA.md)."""

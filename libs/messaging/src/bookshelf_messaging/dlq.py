@@ -16,7 +16,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from bookshelf_contracts import dlq, primary
+
+from bookshelf_messaging.errors import InfrastructureError
 
 H_PREFIX = "dlq."
 H_ORIGINAL_TOPIC = "dlq.original_topic"
@@ -257,3 +261,30 @@ class DeadLetter:
     def replay_headers(self) -> Headers:
         """Headers for re-publishing: the original ones plus ``dlq.replay_count`` incremented."""
         return [*self.original_headers, (H_REPLAY_COUNT, str(self.replay_count + 1).encode())]
+
+
+async def write_dead_letter(
+    producer: AIOKafkaProducer, record: RecordLike, group: str, failure: Failure
+) -> DeadLetterRecord:
+    """Produce the dead letter of ``record`` and wait until the broker acknowledged it.
+
+    A letter the broker refuses as too large is written again with its value cut (``truncated``).
+    Any other broker error raises ``InfrastructureError``: a dead letter that was not written must
+    never let its record be acknowledged, so the caller retries the record later.
+    """
+    letter = build_dead_letter(record, group, failure)
+    try:
+        try:
+            await _send_letter(producer, letter)
+        except MessageSizeTooLargeError:  # the broker's limit for the DLQ topic is lower
+            letter = truncated(letter)
+            await _send_letter(producer, letter)
+    except KafkaError as exc:
+        raise InfrastructureError(f"writing dead letter to {letter.topic} failed: {exc!r}") from exc
+    return letter
+
+
+async def _send_letter(producer: AIOKafkaProducer, letter: DeadLetterRecord) -> None:
+    await producer.send_and_wait(
+        letter.topic, value=letter.value, key=letter.key.encode(), headers=letter.headers
+    )

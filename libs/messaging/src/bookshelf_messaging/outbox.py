@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
+from uuid import UUID
 
 import orjson
 import sqlalchemy as sa
@@ -107,14 +108,16 @@ class Outbox:
     def __init__(self, service: str) -> None:
         self.service = service
 
-    def wrap(self, message: Message) -> Envelope:
-        """The envelope of ``message`` with this service as producer and the bound context ids."""
+    def wrap(self, message: Message, *, message_id: UUID | None = None) -> Envelope:
+        """The envelope of ``message`` with this service as producer and the bound context ids
+        (``message_id``: a deterministic id, so a message written again after a crash keeps it)."""
         bound = context.current()
         return Envelope.wrap(
             message,
             producer=self.service,
             correlation_id=bound.correlation_id or context.new_correlation_id(),
             causation_id=bound.causation_id,
+            message_id=message_id,
         )
 
     async def add(
@@ -125,12 +128,13 @@ class Outbox:
         key: str | None = None,
         lane: Lane = "primary",
         topic: str | None = None,
+        message_id: UUID | None = None,
     ) -> Envelope:
         """Insert one event; key defaults to the topic's key field, topic to the message type's topic.
 
         Raises ``MessageTooLarge`` (nothing written) when its record would exceed the size limit.
         """
-        envelope = self.wrap(message)
+        envelope = self.wrap(message, message_id=message_id)
         target = resolve_topic(message, lane=lane, topic=topic)
         record_key = key if key is not None else key_for(message)
         value = envelope.to_json()

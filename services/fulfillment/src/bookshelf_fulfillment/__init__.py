@@ -1,1 +1,1 @@
-"""The order-fulfillment saga (process manager of DOMAIN.md) as a faust-streaming worker."""
+"""The order-fulfillment saga (process manager of docs/domain.md) as a faust-streaming worker."""

@@ -1,4 +1,4 @@
-"""The one place that wires the worker: settings, logging, topics, the faust app, its views."""
+"""The one place that wires the worker: settings, logging, topics, migrations, the faust app, its views."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import structlog
 from bookshelf_messaging import KafkaSettings
 
 from bookshelf_fulfillment.adapters.kafka import SAGA_INPUTS, configure_consumer, ensure_saga_topics
+from bookshelf_fulfillment.adapters.progress import OffsetProgress
 from bookshelf_fulfillment.config import FulfillmentSettings
-from bookshelf_fulfillment.domain.messages import DEADLINES_TOPIC
 from bookshelf_fulfillment.entrypoints.web import register_views
 from bookshelf_fulfillment.entrypoints.worker import SagaWorker
+from bookshelf_fulfillment.migrations import upgrade
 
 log = structlog.get_logger("bookshelf.fulfillment")
 
@@ -40,10 +41,11 @@ def build_worker(
     settings = settings or FulfillmentSettings()
     kafka = kafka or settings.kafka()
     partitions = ensure_saga_topics(kafka)
+    progress = OffsetProgress()
     configure_consumer(
-        fetch_max_wait_ms=settings.fetch_max_wait_ms, rewind_topics=[*SAGA_INPUTS, DEADLINES_TOPIC]
+        fetch_max_wait_ms=settings.fetch_max_wait_ms, rewind_topics=SAGA_INPUTS, progress=progress
     )
-    worker = SagaWorker(settings, kafka, partitions)
+    worker = SagaWorker(settings, kafka, partitions, progress)
     register_views(worker)
     return worker
 
@@ -52,6 +54,8 @@ def main() -> None:
     """Run the worker until SIGTERM/SIGINT (faust's worker stops the app cleanly, then exits)."""
     settings = FulfillmentSettings()
     configure_logging()
+    if settings.is_dev:  # like every service in dev mode; deployments migrate with a Job first
+        upgrade(settings.database_url)
     worker = build_worker(settings)
     log.info(
         "fulfillment.starting",

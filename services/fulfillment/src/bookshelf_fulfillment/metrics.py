@@ -14,7 +14,7 @@ TRANSITIONS = Counter(
 )
 COMMANDS_SENT = Counter(
     "bookshelf_fulfillment_commands_sent_total",
-    "Commands produced (and acknowledged by the broker) by type; re-sends after a crash count again",
+    "Commands written to the outbox by type (the relay publishes them); a rolled-back step counts too",
     ["type"],
 )
 MESSAGES = Counter(
@@ -32,33 +32,42 @@ DEADLINES_EXPIRED = Counter(
     "Sagas cancelled because their deadline passed, by the state they were waiting in",
     ["state"],
 )
-DEADLINES_EMITTED = Counter(
-    "bookshelf_fulfillment_deadline_messages_emitted_total",
-    "DeadlinePassed messages the timer produced to fulfillment.deadlines",
-)
 PENDING_DEADLINES = Gauge(
-    "bookshelf_fulfillment_pending_deadlines", "Instances on this worker waiting with a deadline"
+    "bookshelf_fulfillment_pending_deadlines",
+    "Instances waiting with a deadline (all of them: every worker's timer sees the whole table)",
 )
 INVALID_RECORDS = Counter(
     "bookshelf_fulfillment_invalid_records_total",
-    "Records that could not be read and were dead-lettered, by topic",
+    "Records dead-lettered (unreadable, or failing every attempt), by topic",
     ["topic"],
 )
 OFFSET_GAPS = Counter(
     "bookshelf_fulfillment_offset_gaps_total",
-    "Jumps in an input partition's offsets that faust committed over (records never handled; expect 0)",
+    "Jumps in an input partition's offsets seen by faust (records dropped on the way; expect 0)",
+    ["topic"],
+)
+WATCHDOG_RESEEKS = Counter(
+    "bookshelf_fulfillment_watchdog_reseeks_total",
+    "Input partitions sought back to their committed offset because it had stopped moving",
     ["topic"],
 )
 HANDLE_SECONDS = Histogram(
     "bookshelf_fulfillment_handle_seconds",
-    "Time to handle one message: decide, send its commands, write the table",
+    "Time of one saga step inside its transaction: lock, decide, write instance, history and commands",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+BATCH_SECONDS = Histogram(
+    "bookshelf_fulfillment_batch_seconds",
+    "Time to handle one batch of events in one transaction (commit included)",
+    buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 
 
 def observe(decision: Decision, message_type: str) -> None:
-    """Count one decision."""
+    """Count one decision and the commands it wrote."""
     MESSAGES.labels(message_type, decision.outcome.value).inc()
+    for command in decision.commands:
+        COMMANDS_SENT.labels(command.type).inc()
     if decision.outcome in (Outcome.IGNORED, Outcome.DROPPED):
         IGNORED.labels(message_type).inc()
     if decision.outcome is not Outcome.TRANSITION or decision.to_state is None:
@@ -67,9 +76,3 @@ def observe(decision: Decision, message_type: str) -> None:
     TRANSITIONS.labels(from_state, decision.to_state.value).inc()
     if message_type == DeadlinePassed.TYPE and decision.from_state is not None:
         DEADLINES_EXPIRED.labels(decision.from_state.value).inc()
-
-
-def observe_sent(command_types: list[str]) -> None:
-    """Count commands the broker acknowledged."""
-    for command_type in command_types:
-        COMMANDS_SENT.labels(command_type).inc()

@@ -1,26 +1,12 @@
-"""Deterministic command ids, correlation and causation, and the records the worker produces."""
+"""Deterministic command ids, correlation and causation, the timer's deadline message, history entries."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from uuid import uuid4
 
-import bookshelf_contracts as c
-import orjson
-import pytest
-from bookshelf_fulfillment.adapters.records import (
-    InvalidRecord,
-    command_record,
-    deadline_record,
-    parse_record,
-)
-from bookshelf_fulfillment.domain.messages import (
-    DEADLINES_TOPIC,
-    DeadlinePassed,
-    command_id,
-    deadline_message_id,
-)
-from bookshelf_fulfillment.domain.saga import decide
+from bookshelf_fulfillment.domain.messages import DeadlinePassed, command_id, deadline_message_id
+from bookshelf_fulfillment.domain.saga import Outcome, deadline_passed, decide
 from bookshelf_fulfillment.domain.state import SagaStatus
 
 S = SagaStatus
@@ -73,85 +59,41 @@ def test_two_compensations_of_one_order_have_different_ids(saga) -> None:
     assert len({x.message_id for x in decision.commands}) == 3
 
 
-def test_a_command_record_is_an_envelope_keyed_by_order_on_its_topic(saga) -> None:
-    saga.advance_to(S.AWAITING_STOCK)
-    decision = saga.feed(saga.reserved())
-
-    records = [command_record(x) for x in decision.commands]
-
-    assert [r.topic for r in records] == ["ordering.commands", "shipping.commands"]
-    for record, outgoing in zip(records, decision.commands, strict=True):
-        assert record.key == str(saga.order_id).encode()
-        envelope = c.Envelope.from_json(record.value)
-        assert envelope.message_id == outgoing.message_id
-        assert envelope.correlation_id == "corr-e2e-1"
-        assert envelope.causation_id == outgoing.causation_id
-        assert envelope.producer == "fulfillment"
-        assert c.parse_message(envelope) == outgoing.command
-        headers = dict(record.headers)
-        assert headers["message_id"] == str(outgoing.message_id).encode()
-        assert headers["causation_id"] == outgoing.causation_id.encode()
-
-
-def test_the_deadline_record_has_one_id_per_order_and_deadline(saga) -> None:
+def test_the_timers_deadline_message_has_one_id_per_order_and_deadline(saga) -> None:
     saga.advance_to(S.AWAITING_STOCK)
     state = saga.current
 
-    first, second = deadline_record(state), deadline_record(state)
+    first, second = deadline_passed(state), deadline_passed(state)
 
-    assert first.topic == DEADLINES_TOPIC
-    assert first.key == str(saga.order_id).encode()
-    one, two = c.Envelope.from_json(first.value), c.Envelope.from_json(second.value)
-    assert one.message_id == two.message_id == deadline_message_id(saga.order_id, state.deadline)
-    assert one.causation_id == state.deadline_set_by
-    assert one.correlation_id == state.correlation_id
+    assert first.message_id == second.message_id == str(deadline_message_id(saga.order_id, state.deadline))
+    assert first.correlation_id == state.correlation_id
+    assert isinstance(first.message, DeadlinePassed)
+    assert (first.message.deadline, first.message.state) == (state.deadline, "AWAITING_STOCK")
 
 
-def test_a_deadline_record_parses_back_into_the_deadline_message(saga) -> None:
+def test_the_timeout_step_run_twice_writes_the_same_command_ids(saga) -> None:
+    # A timer transaction that rolled back (or a second worker's timer) decides the same deadline again.
     saga.advance_to(S.AWAITING_SHIPMENT)
-    record = deadline_record(saga.current)
+    before = saga.current
+    later = saga.now + timedelta(seconds=61)
 
-    incoming = parse_record(DEADLINES_TOPIC, record.value)
+    first = decide(before, deadline_passed(before), later)
+    second = decide(before, deadline_passed(before), later + timedelta(seconds=3))
 
-    assert incoming is not None
-    assert isinstance(incoming.message, DeadlinePassed)
-    assert incoming.message.deadline == saga.current.deadline
-    assert saga.feed(incoming, after=timedelta(seconds=61)).to_state is S.CANCELLED
-
-
-def test_an_input_record_parses_into_the_contract_with_its_envelope_ids(saga) -> None:
-    envelope = c.Envelope.wrap(saga.reserved(), producer="inventory", correlation_id="corr-9")
-
-    incoming = parse_record("inventory.reservations", envelope.to_json())
-
-    assert incoming is not None
-    assert incoming.message_id == str(envelope.message_id)
-    assert incoming.correlation_id == "corr-9"
-    assert incoming.order_id == saga.order_id
-    assert isinstance(incoming.message, c.StockReserved)
+    assert first.to_state is second.to_state is S.CANCELLED
+    assert [x.message_id for x in first.commands] == [x.message_id for x in second.commands]
 
 
-def test_an_unknown_message_type_is_skipped() -> None:
-    envelope = c.Envelope.wrap(c.ReleaseStock(order_id=uuid4()), producer="x", correlation_id="y")
-    raw = orjson.loads(envelope.to_json())
-    raw["type"] = "SomethingNew"
+def test_every_stored_decision_carries_the_history_entry_to_append(saga) -> None:
+    placed = saga.feed(saga.placed())
+    ignored = saga.feed(saga.dispatched())
+    dropped = decide(None, saga.incoming(saga.reserved()), saga.now)
 
-    assert parse_record("ordering.orders", orjson.dumps(raw)) is None
-
-
-@pytest.mark.parametrize(
-    "value",
-    [b"not json", b"{}", None, b'{"message_id": "x"}'],
-)
-def test_an_unreadable_record_is_invalid(value) -> None:
-    with pytest.raises(InvalidRecord):
-        parse_record("ordering.orders", value)
-
-
-def test_a_record_that_breaks_its_contract_is_invalid(saga) -> None:
-    envelope = c.Envelope.wrap(saga.reserved(), producer="inventory", correlation_id="corr")
-    raw = orjson.loads(envelope.to_json())
-    raw["data"]["order_id"] = "not-a-uuid"
-
-    with pytest.raises(InvalidRecord, match="order_id"):
-        parse_record("inventory.reservations", orjson.dumps(raw))
+    assert placed.entry is not None
+    assert placed.entry == saga.current.history[0]
+    assert placed.entry.action == "order placed; sent ReserveStock -> AWAITING_STOCK"
+    assert ignored.outcome is Outcome.IGNORED
+    assert ignored.entry is not None
+    assert ignored.entry == saga.current.history[-1]
+    assert dropped.new_state is None
+    assert dropped.entry is None

@@ -12,11 +12,12 @@ from bookshelf_messaging import KafkaSettings
 
 
 def test_defaults_match_api_md_and_domain_md(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("FULFILLMENT_PORT", "FULFILLMENT_TIMEOUT_S", "FULFILLMENT_HOST"):
+    for name in ("FULFILLMENT_PORT", "FULFILLMENT_TIMEOUT_S", "FULFILLMENT_HOST", "FULFILLMENT_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
 
     settings = FulfillmentSettings()
 
+    assert settings.database_url == "postgresql+asyncpg://postgres@127.0.0.1:5433/fulfillment"
     assert settings.port == 8006
     assert settings.host == "127.0.0.1"
     assert settings.timeout == timedelta(seconds=60)
@@ -62,13 +63,14 @@ async def test_partitions_without_a_committed_offset_are_rewound_after_faust_see
 ) -> None:
     from aiokafka import TopicPartition
     from bookshelf_fulfillment.adapters import kafka
+    from bookshelf_fulfillment.adapters.progress import OffsetProgress
     from faust.transport.drivers import aiokafka as faust_aiokafka
 
     committed = {
         TopicPartition("ordering.orders", 0): 7,
         TopicPartition("ordering.orders", 1): None,
         TopicPartition("shipping.shipments", 2): 0,
-        TopicPartition("fulfillment.saga-fulfillments-changelog", 1): None,
+        TopicPartition("some.other-topic", 1): None,
     }
     rewound: list[TopicPartition] = []
 
@@ -78,10 +80,23 @@ async def test_partitions_without_a_committed_offset_are_rewound_after_faust_see
     async def seek_to_beginning(self: object, *partitions: TopicPartition) -> None:
         rewound.extend(partitions)
 
+    async def earliest_offsets(self: object, *partitions: TopicPartition) -> dict[TopicPartition, int]:
+        return dict.fromkeys(partitions, 0)
+
     monkeypatch.setattr(faust_aiokafka.AIOKafkaConsumerThread, "seek_to_committed", base_seek)
     monkeypatch.setattr(faust_aiokafka.AIOKafkaConsumerThread, "seek_to_beginning", seek_to_beginning)
-    kafka.configure_consumer(fetch_max_wait_ms=20, rewind_topics=["ordering.orders", "shipping.shipments"])
+    monkeypatch.setattr(faust_aiokafka.AIOKafkaConsumerThread, "earliest_offsets", earliest_offsets)
+    progress = OffsetProgress()
+    kafka.configure_consumer(
+        fetch_max_wait_ms=20, rewind_topics=["ordering.orders", "shipping.shipments"], progress=progress
+    )
     thread = object.__new__(kafka._ConsumerThread)
 
     assert await thread.seek_to_committed() == committed
     assert rewound == [TopicPartition("ordering.orders", 1), TopicPartition("shipping.shipments", 2)]
+    # the offset progress knows where each input partition is read from next
+    assert progress.done(("ordering.orders", 0)) == 7
+    assert progress.committed(("ordering.orders", 0)) == 7
+    assert progress.done(("ordering.orders", 1)) == 0
+    assert progress.committed(("ordering.orders", 1)) is None
+    assert progress.done(("some.other-topic", 1)) is None

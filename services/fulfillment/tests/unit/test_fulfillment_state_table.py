@@ -1,4 +1,4 @@
-"""Every row of DOMAIN.md's saga table, through the pure ``decide``."""
+"""Every row of docs/domain.md's saga table, through the pure ``decide``."""
 
 from __future__ import annotations
 

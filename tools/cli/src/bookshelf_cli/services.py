@@ -46,7 +46,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("inventory", "bookshelf_inventory", 8003, "inventory", "INVENTORY"),
     ServiceSpec("shipping", "bookshelf_shipping", 8004, "shipping", "SHIPPING"),
     ServiceSpec("storefront-query", "bookshelf_storefront", 8005, "storefront", "STOREFRONT"),
-    ServiceSpec("fulfillment", "bookshelf_fulfillment", 8006, None, "FULFILLMENT", page="/fulfillments"),
+    ServiceSpec(
+        "fulfillment", "bookshelf_fulfillment", 8006, "fulfillment", "FULFILLMENT", page="/fulfillments"
+    ),
     ServiceSpec("observatory", "bookshelf_observatory", 9000, "observatory", "OBSERVATORY", page="/"),
 )
 

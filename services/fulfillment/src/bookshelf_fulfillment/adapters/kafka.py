@@ -1,4 +1,4 @@
-"""faust plumbing: the app class (fetch wait, rewinds, recovery order), topic creation, sending.
+"""faust plumbing: the app class (fetch wait, rewinds, recovery order, clamped commits), topics.
 
 faust's aiokafka driver hard-codes ``fetch_max_wait_ms=1500`` for the worker's consumer; ``SagaApp``
 swaps in a transport whose consumer waits ``FULFILLMENT_FETCH_MAX_WAIT_MS`` (500 ms) instead, the same
@@ -6,18 +6,19 @@ wait as every other consumer. Kafka answers a waiting fetch as soon as a record 
 costs no latency; it bounds how long a paused partition waits to be fetched again.
 
 ``SagaApp`` also fixes the order of faust's end of table recovery (``_SagaRecovery``), which lost the
-records that arrived while a worker was down, and makes skipped offsets visible (``_Consumer``).
+records that arrived while a worker was down, makes skipped offsets visible, and commits an input
+partition's offset only up to what was handled in committed transactions (``_Consumer``,
+``adapters/progress.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import faust
 import structlog
-from bookshelf_contracts import TOPICS, dlq, topic_spec
+from bookshelf_contracts import TOPICS
 from bookshelf_messaging import KafkaSettings
 from bookshelf_messaging.admin import create_topics_sync, topic_plan
 from confluent_kafka.admin import AdminClient
@@ -26,8 +27,7 @@ from faust.tables.recovery import Recovery
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from bookshelf_fulfillment import metrics
-from bookshelf_fulfillment.adapters.records import OutgoingRecord
-from bookshelf_fulfillment.domain.messages import DEADLINES_TOPIC
+from bookshelf_fulfillment.adapters.progress import OffsetProgress
 
 log = structlog.get_logger("bookshelf.fulfillment")
 
@@ -42,6 +42,7 @@ class PartitioningError(RuntimeError):
 class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     fetch_max_wait_ms: ClassVar[int] = 1500
     rewind_topics: ClassVar[frozenset[str]] = frozenset()
+    progress: ClassVar[OffsetProgress] = OffsetProgress()
 
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
@@ -49,21 +50,29 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return consumer
 
     async def seek_to_committed(self) -> Mapping[Any, int]:
-        """Seek to committed offsets, and rewind input partitions that have none to the beginning.
+        """Seek to committed offsets, rewind input partitions that have none to the beginning, and
+        tell the offset progress where each input partition is read from next.
 
         faust drops records it fetched while its flow was stopped or their partition paused (startup,
         rebalance) and re-reads them by seeking to the committed offsets. aiokafka's seek skips
         partitions without a committed offset (None or 0), so their dropped records were lost: a
         worker restarted after a crash never saw messages that reached a partition it had not committed
-        on yet. Rewinding those partitions re-reads them; the saga absorbs the repeats (history dedup).
+        on yet. Rewinding those partitions re-reads them; the inbox absorbs the repeats.
         """
         committed = await super().seek_to_committed()
-        never = [tp for tp, offset in committed.items() if not offset and tp.topic in self.rewind_topics]
+        inputs = {tp: offset for tp, offset in committed.items() if tp.topic in self.rewind_topics}
+        never = [tp for tp, offset in inputs.items() if not offset]
+        starts: Mapping[Any, int] = {}
         if never:
             log.info(
                 "kafka.rewind_uncommitted", partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in never)
             )
             await self.seek_to_beginning(*never)
+            starts = await self.earliest_offsets(*never)
+        for tp, offset in inputs.items():
+            start = offset if offset else starts.get(tp)
+            if start is not None:
+                self.progress.sought(tp, start, committed=offset or None)
         return committed
 
 
@@ -71,11 +80,29 @@ class _Consumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
+    async def _commit(self, offsets: Mapping[Any, int]) -> bool:
+        """Commit input offsets only up to what was handled in committed transactions (``progress``)."""
+        progress = _ConsumerThread.progress
+        inputs = {tp: o for tp, o in offsets.items() if tp.topic in _ConsumerThread.rewind_topics}
+        others = {tp: o for tp, o in offsets.items() if tp not in inputs}
+        allowed = {**others, **progress.clamp(inputs)}
+        if not allowed:
+            return False
+        committed = await super()._commit(allowed)
+        if committed:
+            progress.mark_committed(allowed)
+        return bool(committed)
+
+    async def on_partitions_revoked(self, revoked: set[Any]) -> None:
+        await super().on_partitions_revoked(revoked)
+        _ConsumerThread.progress.forget(revoked)
+
     async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
-        """faust saw a jump in a partition's offsets and will commit over it: say so, loudly.
+        """faust saw a jump in a partition's offsets and would commit over it: say so, loudly.
 
         faust treats a jump as a gap left by compaction or transaction markers and commits past it.
-        The saga's inputs have neither, so on them a jump means records that were never handled.
+        The saga's inputs have neither, so on them a jump means records that were not handled; the
+        offset progress holds the commit back until they are (the watchdog re-reads them).
         """
         if tp.topic in _ConsumerThread.rewind_topics:
             metrics.OFFSET_GAPS.labels(tp.topic).inc()
@@ -125,10 +152,25 @@ class SagaApp(faust.App):
         return _Transport(self.conf.broker_consumer, self, loop=self.loop)
 
 
-def configure_consumer(*, fetch_max_wait_ms: int, rewind_topics: Sequence[str]) -> None:
-    """Fetch wait and rewound topics of every worker consumer created from now on in this process."""
+def configure_consumer(
+    *, fetch_max_wait_ms: int, rewind_topics: Sequence[str], progress: OffsetProgress
+) -> None:
+    """Fetch wait, input topics and offset progress of every worker consumer created from now on."""
     _ConsumerThread.fetch_max_wait_ms = fetch_max_wait_ms
     _ConsumerThread.rewind_topics = frozenset(rewind_topics)
+    _ConsumerThread.progress = progress
+
+
+async def commit_progress(app: faust.App) -> None:
+    """Commit every input partition's handled offsets that moved (the periodic committer)."""
+    due = _ConsumerThread.progress.due()
+    if not due or not app.consumer.assignment():
+        return
+    assigned = {(tp.topic, tp.partition): tp for tp in app.consumer.assignment()}
+    offsets = {assigned[key]: offset for key, offset in due.items() if key in assigned}
+    if offsets:
+        consumer: Any = app.consumer  # the transport's _Consumer: the clamped commit
+        await consumer._commit(offsets)
 
 
 def broker_urls(kafka: KafkaSettings) -> list[str]:
@@ -159,10 +201,8 @@ def ensure_saga_topics(kafka: KafkaSettings) -> int:
     left as it is. Raises PartitioningError when the inputs' partition counts differ.
     """
     specs = [spec for spec in TOPICS if spec.name in (*SAGA_INPUTS, *COMMAND_TOPICS)]
-    partitions = topic_spec(SAGA_INPUTS[0]).partitions
-    internal = [(DEADLINES_TOPIC, partitions, False), (dlq(DEADLINES_TOPIC), partitions, True)]
-    create_topics_sync(kafka, [*topic_plan(specs), *internal])
-    counts = partition_counts(kafka, [*SAGA_INPUTS, DEADLINES_TOPIC])
+    create_topics_sync(kafka, topic_plan(specs))
+    counts = partition_counts(kafka, list(SAGA_INPUTS))
     if len(set(counts.values())) != 1:
         raise PartitioningError(
             f"the saga's inputs must have equal partition counts (co-partitioned by order_id), got {counts}"
@@ -174,32 +214,3 @@ def partition_counts(kafka: KafkaSettings, topics: Sequence[str]) -> dict[str, i
     """Partition count of each topic (0 when the topic does not exist)."""
     metadata = AdminClient(kafka.confluent_config()).list_topics(timeout=30)
     return {name: len(metadata.topics[name].partitions) if name in metadata.topics else 0 for name in topics}
-
-
-class TopicSender:
-    """Sends records through the app's producer and waits for every acknowledgement."""
-
-    def __init__(self, app: faust.App) -> None:
-        self.app = app
-        self._topics: dict[str, faust.TopicT] = {}
-
-    def topic(self, name: str) -> faust.TopicT:
-        """A raw (bytes in, bytes out) topic object for ``name``."""
-        if name not in self._topics:
-            self._topics[name] = self.app.topic(
-                name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
-            )
-        return self._topics[name]
-
-    async def send_all(self, records: Sequence[OutgoingRecord]) -> None:
-        """Produce ``records`` in order and return once the broker acknowledged all of them."""
-        pending = []
-        for record in records:
-            # force=True: never defer to commit time (stream_publish_on_commit), the saga's order
-            # "send, then write the table" depends on the send being done when this returns.
-            pending.append(
-                await self.topic(record.topic).send(
-                    key=record.key, value=record.value, headers=record.headers, force=True
-                )
-            )
-        await asyncio.gather(*pending)

@@ -1,8 +1,9 @@
 """What the saga consumes and produces: incoming messages, the internal deadline message, commands.
 
-Every command gets a deterministic ``message_id`` derived from the message that caused it, so a
-command sent again after a crash (the cause is redelivered and decided again) carries the same id and
-the receivers' inbox drops it.
+Every command gets a deterministic ``message_id`` derived from the message that caused it (for a
+timeout: from the order and its deadline), so a step that runs again (its transaction rolled back, the
+timer's step on another worker) writes the same ids, and a relay's re-publish carries the same id:
+the receivers' inbox drops the copies.
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ from pydantic import AwareDatetime
 
 # Fixed namespace of every id the saga derives (uuid5): never change it, or ids stop matching.
 SAGA_NAMESPACE = UUID("6f1d3c3e-2a4b-5c8d-9e0f-b0a5c1f4e7d2")
-DEADLINES_TOPIC = "fulfillment.deadlines"
 
 
 class DeadlinePassed(Message):
-    """Internal: an instance's deadline passed (produced by the worker's timer, keyed by order_id)."""
+    """Internal: an instance's deadline passed (made by the worker's timer; never on the wire)."""
 
     order_id: UUID
     deadline: AwareDatetime
@@ -34,7 +34,7 @@ def command_id(causation_id: str, command_type: str, order_id: UUID) -> UUID:
 
 
 def deadline_message_id(order_id: UUID, deadline: datetime) -> UUID:
-    """One id per (order, deadline): the timer may emit it more than once, the saga handles it once."""
+    """One id per (order, deadline): the cause of the timeout's commands, so their ids are deterministic."""
     return uuid.uuid5(SAGA_NAMESPACE, f"deadline/{order_id}/{deadline.isoformat()}")
 
 

@@ -1,6 +1,6 @@
 """The saga's transition function: ``decide(instance, message, now) -> Decision``. Pure: no I/O.
 
-``RULES`` is DOMAIN.md's state table, one entry per row (state, message type). Anything else is
+``RULES`` is docs/domain.md's state table, one entry per row (state, message type). Anything else is
 recorded in the instance's history and ignored: a duplicate (its id is already in the history), a
 late or repeated reply, anything after the end. A message for an order without an instance is
 dropped (there is nothing to record it in). Replies to the saga's own commands (OrderConfirmed,
@@ -36,7 +36,13 @@ from bookshelf_contracts import (
     StockReserved,
 )
 
-from bookshelf_fulfillment.domain.messages import DeadlinePassed, Incoming, OutgoingCommand, command_id
+from bookshelf_fulfillment.domain.messages import (
+    DeadlinePassed,
+    Incoming,
+    OutgoingCommand,
+    command_id,
+    deadline_message_id,
+)
 from bookshelf_fulfillment.domain.state import AWAITING, HistoryEntry, SagaState, SagaStatus
 
 DEFAULT_TIMEOUT = timedelta(seconds=60)
@@ -68,13 +74,15 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The new state to store (None: store nothing), the commands to send, and what was done."""
+    """The new state to store (None: store nothing), the commands to send, what was done, and the
+    history entry that records it (None when nothing is stored)."""
 
     new_state: SagaState | None
     commands: tuple[OutgoingCommand, ...]
     action_note: str
     outcome: Outcome
     from_state: SagaStatus | None = None
+    entry: HistoryEntry | None = None
 
     @property
     def to_state(self) -> SagaStatus | None:
@@ -109,14 +117,16 @@ class Step:
         deadline = self.now + self.timeout if to.has_deadline else None
         update = {"state": to, "updated_at": self.now, "deadline": deadline, **facts}
         update["deadline_set_by"] = self.incoming.message_id if deadline else None
-        moved = self.instance.model_copy(update=update).recorded(self.entry(action))
-        return Decision(moved, sent, action, Outcome.TRANSITION, self.instance.state)
+        entry = self.entry(action)
+        moved = self.instance.model_copy(update=update).recorded(entry)
+        return Decision(moved, sent, action, Outcome.TRANSITION, self.instance.state, entry)
 
     def record(self, outcome: Outcome, why: str) -> Decision:
         """Record the message with no effect (``noted`` or ``ignored``)."""
         action = f"{outcome.value}: {why}"
-        kept = self.instance.recorded(self.entry(action))
-        return Decision(kept, (), action, outcome, self.instance.state)
+        entry = self.entry(action)
+        kept = self.instance.recorded(entry)
+        return Decision(kept, (), action, outcome, self.instance.state, entry)
 
     def entry(self, action: str) -> HistoryEntry:
         """The history entry of this message."""
@@ -165,14 +175,16 @@ def _start(placed: OrderPlaced, message: Incoming, now: datetime, timeout: timed
         "order placed",
         reserve_requested=True,
     )
-    return Decision(started.new_state, started.commands, started.action_note, Outcome.TRANSITION, None)
+    return Decision(
+        started.new_state, started.commands, started.action_note, Outcome.TRANSITION, None, started.entry
+    )
 
 
 def _reason(text: str) -> str:
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
 
 
-# --- the rows of DOMAIN.md's table -----------------------------------------------------------------
+# --- the rows of the table in docs/domain.md ---------------------------------------------------------
 
 
 def _stock_reserved(step: Step) -> Decision:
@@ -240,6 +252,17 @@ def _order_cancelled(step: Step) -> Decision:
         commands.append(CancelShipment(order_id=order.order_id, reason=reason))
     note = f"order cancelled ({cancelled.reason})"
     return step.transition(SagaStatus.CANCELLED, commands, note, cancel_reason=cancelled.reason)
+
+
+def deadline_passed(instance: SagaState) -> Incoming:
+    """The timer's message for an instance whose deadline passed: one id per (order, deadline), so the
+    timeout's commands get the same ids whenever the step runs again."""
+    assert instance.deadline is not None
+    message = DeadlinePassed(
+        order_id=instance.order_id, deadline=instance.deadline, state=instance.state.value
+    )
+    message_id = deadline_message_id(instance.order_id, instance.deadline)
+    return Incoming(str(message_id), instance.correlation_id, message)
 
 
 def _deadline_passed(step: Step) -> Decision:

@@ -1,4 +1,4 @@
-"""The state of one saga instance (one per order), as stored in the ``fulfillments`` table."""
+"""The state of one saga instance (one per order): a ``fulfillments`` row with its history rows."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from uuid import UUID
 from bookshelf_contracts import Address, StockLine
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
-# A saga lives for a handful of messages; the cap only guards against a replay loop growing a row
-# without bound. Dedup needs the ids of handled messages, so the oldest *ignored* entries go first.
+# A saga lives for a handful of messages; the cap only guards against a replay loop growing the
+# in-memory instance without bound (the history table keeps every row). Dedup needs the ids of handled
+# messages, so the oldest *ignored* entries go first.
 MAX_HISTORY = 200
 
 
@@ -23,7 +24,7 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 
 class SagaStatus(StrEnum):
-    """The states of DOMAIN.md's saga table."""
+    """The states of docs/domain.md's saga table."""
 
     AWAITING_STOCK = "AWAITING_STOCK"
     AWAITING_SHIPMENT = "AWAITING_SHIPMENT"
@@ -100,12 +101,3 @@ class SagaState(BaseModel):
             drop = next((i for i, e in enumerate(history) if e.ignored), 0)
             history = history[:drop] + history[drop + 1 :]
         return self.model_copy(update={"history": history})
-
-    def to_json(self) -> bytes:
-        """The table value: compact JSON."""
-        return self.model_dump_json().encode()
-
-    @classmethod
-    def from_json(cls, raw: bytes | str) -> SagaState:
-        """Parse a table value written by ``to_json``."""
-        return cls.model_validate_json(raw)

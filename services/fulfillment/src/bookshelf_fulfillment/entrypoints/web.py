@@ -1,8 +1,8 @@
 """The web view on port 8006 (faust's aiohttp server): fulfillments, health, readiness, metrics.
 
-``GET /fulfillments/{order_id}`` is routed to the worker that owns the order's partition (faust's
-router, like ``@app.table_route``, but on the canonical key). ``GET /fulfillments`` lists the
-instances of *this* worker only: with several workers each lists its own partitions.
+Instances live in PostgreSQL, so every worker answers for every order: ``GET /fulfillments/{id}``
+and ``GET /fulfillments`` read the tables directly (filters ``state`` and ``deadline_before``,
+paging ``limit`` and ``offset``), whichever worker the request reaches.
 
 The fulfillment views show order and shipment ids of every customer, so they are STAFF:
 ``Authorization: Bearer <BOOKSHELF_ADMIN_TOKEN>`` (constant-time comparison), else a 401 problem.
@@ -18,24 +18,26 @@ import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 import orjson
 from aiohttp import web as aioweb
-from faust.exceptions import SameNode
+from bookshelf_messaging import is_infrastructure_error
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bookshelf_fulfillment.domain.state import SagaState, SagaStatus
+from bookshelf_fulfillment.adapters import queries
+from bookshelf_fulfillment.domain.state import SagaStatus
 
 if TYPE_CHECKING:
     from bookshelf_fulfillment.entrypoints.worker import SagaWorker
 
 CORRELATION_HEADER = "X-Correlation-ID"
 PROBLEM_JSON = "application/problem+json"
-DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET = 20, 100, 10**12
 
 DEV_ADMIN_TOKEN = "dev-admin-token"
 # Variables the web view reads itself (besides FulfillmentSettings); tests/deploy checks they are wired.
@@ -57,7 +59,7 @@ async def correlation_middleware(request: aioweb.Request, handler: Handler) -> a
 
 
 def problem(view: View, request: Request, status: int, detail: str, field: str | None = None) -> Response:
-    """An ``application/problem+json`` answer (RFC 9457, API.md conventions)."""
+    """An ``application/problem+json`` answer (RFC 9457, docs/reference/http.md conventions)."""
     phrase = HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "type": f"https://bookshelf.dev/problems/{phrase.lower().replace(' ', '-')}",
@@ -71,26 +73,6 @@ def problem(view: View, request: Request, status: int, detail: str, field: str |
     return view.bytes(orjson.dumps(body), content_type=PROBLEM_JSON, status=status)
 
 
-def render(instance: SagaState) -> dict[str, Any]:
-    """The API.md shape ``{order_id, state, deadline, history: [{event, at, action}]}`` plus facts."""
-    return {
-        "order_id": str(instance.order_id),
-        "state": instance.state.value,
-        "deadline": instance.deadline,
-        "history": [
-            {"event": e.event, "at": e.at, "action": e.action, "message_id": e.message_id}
-            for e in instance.history
-        ],
-        "correlation_id": instance.correlation_id,
-        "reserved": instance.reserved,
-        "shipment_id": str(instance.shipment_id) if instance.shipment_id else None,
-        "tracking_number": instance.tracking_number,
-        "cancel_reason": instance.cancel_reason,
-        "created_at": instance.created_at,
-        "updated_at": instance.updated_at,
-    }
-
-
 def json_response(view: View, body: Any, status: int = 200) -> Response:
     """JSON with times as ISO-8601 ``Z``."""
     return view.bytes(
@@ -98,13 +80,13 @@ def json_response(view: View, body: Any, status: int = 200) -> Response:
     )
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int | None) -> int:
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query.get(name)
     if raw is None:
         return default
     value = int(raw)  # ValueError answered as 422 by the caller
-    if value < low or (high is not None and value > high):
-        raise ValueError(f"{name} must be between {low} and {high}" if high else f"{name} must be >= {low}")
+    if value < low or value > high:
+        raise ValueError(f"{name} must be between {low} and {high}")
     return value
 
 
@@ -146,39 +128,66 @@ def unauthorized(view: View, request: Request) -> Response | None:
     return answer
 
 
+def _time_param(request: Request, name: str) -> datetime | None:
+    """An ISO-8601 time (``Z`` or an offset; none means UTC); ValueError when unreadable."""
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class WorkerView(View):
     """A view of the saga worker it was registered for (``worker`` is set by ``register_views``)."""
 
     worker: ClassVar[SagaWorker]
     staff_token: ClassVar[str] = ""
 
+    async def read(self, request: Request, query: Callable[[Any], Awaitable[Any]]) -> Any:
+        """Run ``query(session)``; a lost database raises ``Unavailable`` (answered 503, not 500)."""
+        try:
+            async with self.worker.sessions() as session:
+                return await query(session)
+        except Exception as exc:
+            if is_infrastructure_error(exc) or isinstance(exc, OSError | TimeoutError):
+                raise Unavailable(problem(self, request, 503, f"the database is unreachable: {exc}")) from exc
+            raise
+
+
+class Unavailable(Exception):
+    """The answer to give when the database cannot be reached."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("unavailable")
+        self.response = response
+
 
 class Fulfillment(WorkerView):
-    """One saga instance, from the worker that owns it."""
+    """One saga instance."""
 
     async def get(self, request: Request, order_id: str) -> Response:
         """``GET /fulfillments/{order_id}`` (STAFF): 200 instance, 401, 404 problem, 422 when not a UUID."""
         if (refused := unauthorized(self, request)) is not None:
             return refused
         try:
-            key = str(UUID(order_id))
+            key = UUID(order_id)
         except ValueError:
             return problem(self, request, 422, f"order_id {order_id!r} is not a UUID", "order_id")
-        try:  # what @app.table_route does, on the canonical key
-            return await self.worker.app.router.route_req(self.worker.table.name, key, self.web, request)
-        except SameNode:
-            pass
-        instance = self.worker.store.get(key)
+        try:
+            instance = await self.read(request, lambda session: queries.one(session, key))
+        except Unavailable as down:
+            return down.response
         if instance is None:
             return problem(self, request, 404, f"no fulfillment for order {key}")
-        return json_response(self, render(instance))
+        return json_response(self, instance)
 
 
 class Fulfillments(WorkerView):
-    """The instances this worker holds."""
+    """Every saga instance, filtered and paged."""
 
     async def get(self, request: Request) -> Response:
-        """``GET /fulfillments?state=&limit=&offset=`` (STAFF): the paging envelope, newest first."""
+        """``GET /fulfillments?state=&deadline_before=&limit=&offset=`` (STAFF): the list envelope,
+        newest first."""
         if (refused := unauthorized(self, request)) is not None:
             return refused
         raw_state = request.query.get("state")
@@ -188,11 +197,24 @@ class Fulfillments(WorkerView):
             known = ", ".join(s.value for s in SagaStatus)
             return problem(self, request, 422, f"state must be one of {known}", "state")
         try:
+            deadline_before = _time_param(request, "deadline_before")
+        except ValueError:
+            return problem(self, request, 422, "deadline_before must be an ISO-8601 time", "deadline_before")
+        try:
             limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-            offset = _int_param(request, "offset", 0, 0, None)
+            offset = _int_param(request, "offset", 0, 0, MAX_OFFSET)
         except ValueError as exc:
             return problem(self, request, 422, f"invalid paging: {exc}")
-        return json_response(self, page(self.worker, state, limit, offset))
+        try:
+            body = await self.read(
+                request,
+                lambda session: queries.page(
+                    session, state=state, deadline_before=deadline_before, limit=limit, offset=offset
+                ),
+            )
+        except Unavailable as down:
+            return down.response
+        return json_response(self, body)
 
 
 class Health(WorkerView):
@@ -204,19 +226,12 @@ class Health(WorkerView):
 
 
 class Ready(WorkerView):
-    """Ready: table recovered, not rebalancing, not stopping."""
+    """Ready: consuming (not rebalancing or stopping), database reachable, relay running."""
 
     async def get(self, request: Request) -> Response:
         """``GET /readyz``: 200 when ready, else 503 with what is missing."""
-        worker = self.worker
-        ready = worker.ready
-        body = {
-            "status": "ready" if ready else "not ready",
-            "recovered": worker.recovered,
-            "rebalancing": worker.app.rebalancing,
-            "assigned_partitions": len(worker.app.consumer.assignment()) if worker.app.started else 0,
-        }
-        return json_response(self, body, status=200 if ready else 503)
+        body = await self.worker.readiness()
+        return json_response(self, body, status=200 if body["status"] == "ready" else 503)
 
 
 class Metrics(WorkerView):
@@ -250,21 +265,3 @@ def register_views(worker: SagaWorker, environ: Mapping[str, str] | None = None)
         attributes = {"worker": worker, "staff_token": token, "__doc__": view.__doc__}
         bound = type(view.__name__, (view,), attributes)
         worker.app.page(path, name=view.__name__)(bound)
-
-
-def page(worker: SagaWorker, state: SagaStatus | None, limit: int, offset: int) -> dict[str, Any]:
-    """One page of this worker's instances (optionally in ``state``), newest first."""
-    instances = [i for _, i in worker.store.items() if state is None or i.state is state]
-    instances.sort(key=lambda i: i.created_at, reverse=True)
-    entries = [render(i) for i in instances[offset : offset + limit]]
-    total = len(instances)
-    return {
-        "entries": entries,
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-        "page": offset // limit + 1,
-        "total_pages": (total + limit - 1) // limit,
-        "has_next": offset + len(entries) < total,
-        "has_prev": offset > 0,
-    }

@@ -3,7 +3,9 @@
 - health: each service's ``/readyz`` (200 ready, 503 with the failing checks, or unreachable);
 - outbox backlog: ``outbox_stats`` on a service database whose ``<PREFIX>_DATABASE_URL`` is set, else
   the relay's gauges on the service's ``/metrics``;
-- sagas: the fulfillment worker's ``GET /fulfillments`` pages.
+- sagas: the fulfillment worker's ``GET /fulfillments`` (instances are in its database, so any worker
+  answers for all of them: counts per state from the list's ``total``, the overdue ones with
+  ``deadline_before``, the newest from the first pages).
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ import httpx
 from bookshelf_messaging import outbox_stats, to_asyncpg_dsn
 from prometheus_client.parser import text_string_to_metric_families
 
-MAX_SAGA_PAGES = 20
+MAX_SAGA_PAGES = 2  # the newest 200 are shown; counts come from the totals
+SAGA_STATES = (
+    "AWAITING_STOCK",
+    "AWAITING_SHIPMENT",
+    "AWAITING_DISPATCH",
+    "SHIPPED",
+    "DELIVERED",
+    "CANCELLED",
+)
 
 
 async def health(client: httpx.AsyncClient, name: str, url: str) -> dict[str, Any]:
@@ -109,6 +119,33 @@ async def saga_instances(
         params: dict[str, Any] = {"limit": 100, "offset": page * 100}
         if state:
             params["state"] = state
+        response = await client.get(f"{url}/fulfillments", params=params)
+        response.raise_for_status()
+        entries, has_next = _entries(response.json())
+        instances.extend(entries)
+        if not has_next:
+            break
+    return instances
+
+
+async def saga_counts(client: httpx.AsyncClient, url: str) -> dict[str, int]:
+    """Instances per state: the ``total`` of a one-entry page per state (counted by the database)."""
+
+    async def total(state: str) -> tuple[str, int]:
+        response = await client.get(f"{url}/fulfillments", params={"state": state, "limit": 1})
+        response.raise_for_status()
+        return state, int(response.json()["total"])
+
+    return dict(await asyncio.gather(*(total(s) for s in SAGA_STATES)))
+
+
+async def overdue_sagas(
+    client: httpx.AsyncClient, url: str, now: str, pages: int = 2
+) -> list[dict[str, Any]]:
+    """Instances whose deadline is before ``now`` (ISO-8601), most overdue pages first."""
+    instances: list[dict[str, Any]] = []
+    for page in range(pages):
+        params: dict[str, Any] = {"deadline_before": now, "limit": 100, "offset": page * 100}
         response = await client.get(f"{url}/fulfillments", params=params)
         response.raise_for_status()
         entries, has_next = _entries(response.json())

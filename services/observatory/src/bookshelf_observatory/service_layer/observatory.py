@@ -158,12 +158,18 @@ class Observatory:
             await mark_closed(conn, entry_ids, by)
 
     async def sagas(self, state: str | None = None) -> dict[str, Any]:
-        """Saga instances by state and the stuck ones, from the fulfillment worker's API."""
+        """Saga instances by state and the stuck ones, from the fulfillment worker's API (SQL-backed:
+        counts per state come from the database, not from the pages read)."""
         url = self.settings.service_urls().get("fulfillment", "")
+        now = datetime.now(UTC)
         try:
             async with self.client() as client:
-                instances = await probes.saga_instances(client, url, state)
-        except (httpx.HTTPError, ValueError) as exc:
+                counts, overdue, instances = await asyncio.gather(
+                    probes.saga_counts(client, url),
+                    probes.overdue_sagas(client, url, now.isoformat()),
+                    probes.saga_instances(client, url, state),
+                )
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
             return {
                 "available": False,
                 "url": url,
@@ -173,5 +179,7 @@ class Observatory:
                 "stuck": [],
                 "instances": [],
             }
-        summary = summarize(instances, datetime.now(UTC))
+        summary = summarize(overdue, now)
+        summary["by_state"] = [{"state": s, "count": n} for s, n in counts.items() if n]
+        summary["total"] = sum(counts.values())
         return {"available": True, "url": url, "error": "", **summary, "instances": instances[:200]}
