@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import faust
 import structlog
 from bookshelf_messaging import KafkaSettings
+from bookshelf_servicekit.runtime import EXIT_DEADLINE_S, arm_exit_deadline
 
 from bookshelf_fulfillment.adapters.kafka import SAGA_INPUTS, configure_consumer, ensure_saga_topics
 from bookshelf_fulfillment.adapters.progress import OffsetProgress
@@ -50,6 +52,18 @@ def build_worker(
     return worker
 
 
+class DeadlineWorker(faust.Worker):
+    """faust's worker, which exits within ``EXIT_DEADLINE_S`` of a stop signal even if its graceful
+    shutdown hangs (a consumer or producer talking to a broker that stopped at the same moment: every
+    child of a killed `bookshelf run` gets SIGTERM at once, and nobody escalates to SIGKILL)."""
+
+    def _schedule_shutdown(self, signal: Any) -> None:
+        if not getattr(self, "_deadline_armed", False):
+            self._deadline_armed = True
+            arm_exit_deadline(EXIT_DEADLINE_S)
+        super()._schedule_shutdown(signal)
+
+
 def main() -> None:
     """Run the worker until SIGTERM/SIGINT (faust's worker stops the app cleanly, then exits)."""
     settings = FulfillmentSettings()
@@ -64,4 +78,4 @@ def main() -> None:
         timeout_s=settings.timeout_s,
         kafka=settings.kafka().bootstrap_servers,
     )
-    faust.Worker(worker.app, loglevel=settings.log_level, redirect_stdouts=False).execute_from_commandline()
+    DeadlineWorker(worker.app, loglevel=settings.log_level, redirect_stdouts=False).execute_from_commandline()
