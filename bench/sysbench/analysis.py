@@ -1,7 +1,7 @@
 """From what was sent and what the watcher saw to figures: fulfilment times, percentiles, verdicts.
 
-An order is **fulfilled** at the latest of: the saga's first changelog record in AWAITING_DISPATCH
-(it holds the shipment), ordering's OrderConfirmed, and the moment storefront's database shows every
+An order is **fulfilled** at the latest of: the saga's ConfirmOrder (sent as it enters
+AWAITING_DISPATCH: stock reserved, shipment created), ordering's OrderConfirmed, and the moment storefront's database shows every
 book of the order at the stock version the reservation produced (when the watcher can read that
 database). Latency "POST -> fulfilled" runs from the moment POST /orders returned.
 """

@@ -3,9 +3,8 @@
 A child process (``watch``) reads, from the beginning of each partition, with one confluent-kafka
 consumer (no group, nothing committed):
 
-- ``fulfillment.saga-fulfillments-changelog``: the saga table's changelog, one record per instance
-  write; the first record of an order in AWAITING_DISPATCH (or CANCELLED) is the moment the saga
-  reached it;
+- ``ordering.commands``: the saga's ConfirmOrder (sent as it enters AWAITING_DISPATCH: stock reserved,
+  shipment created) or CancelOrder (it gave up), key order_id: the moment the saga decided;
 - ``ordering.orders``: OrderConfirmed / OrderCancelled (header ``type``, key order_id);
 - ``inventory.stock``: the InventoryLevelChanged records the reservation caused (header
   ``correlation_id`` = the order's, value: book_id and the stock record version);
@@ -29,8 +28,9 @@ from collections import defaultdict
 from multiprocessing.connection import Connection
 from typing import Any
 
-CHANGELOG = "fulfillment.saga-fulfillments-changelog"
-TOPICS = (CHANGELOG, "ordering.orders", "inventory.stock")
+SAGA_COMMANDS = "ordering.commands"
+DECIDED = {"ConfirmOrder": "AWAITING_DISPATCH", "CancelOrder": "CANCELLED"}
+TOPICS = (SAGA_COMMANDS, "ordering.orders", "inventory.stock")
 POLL_S = 0.01
 FLUSH_S = 0.02
 SF_SQL = "SELECT book_id::text, stock_version FROM storefront_view WHERE book_id = ANY($1::uuid[])"
@@ -51,7 +51,7 @@ def _kafka_loop(
             "fetch.min.bytes": 1,
         }
     )
-    while True:  # topics exist once the system runs; the saga's changelog once its worker started
+    while True:  # the topics exist once the system runs
         metadata = consumer.list_topics(timeout=10)
         if all(t in metadata.topics for t in TOPICS) or stop.is_set():
             break
@@ -64,7 +64,6 @@ def _kafka_loop(
             for p in metadata.topics[t].partitions
         ]
     )
-    corr_field = b'"correlation_id":"' + prefix
     ready_sent = False
     while not stop.is_set():
         batch = consumer.consume(num_messages=2000, timeout=0.05)
@@ -77,19 +76,14 @@ def _kafka_loop(
                 continue
             topic = msg.topic()
             value = msg.value() or b""
-            if topic == CHANGELOG:
-                head = value[:400]
-                if corr_field not in head:
-                    continue
-                for state in ("AWAITING_DISPATCH", "CANCELLED"):
-                    if f'"state":"{state}"'.encode() in head:
-                        out.append(("saga", msg.key().decode(), state, now))
-                continue
             headers = dict(msg.headers() or ())
             if not headers.get("correlation_id", b"").startswith(prefix):
                 continue
             kind = headers.get("type", b"").decode()
-            if topic == "ordering.orders" and kind in ("OrderConfirmed", "OrderCancelled"):
+            if topic == SAGA_COMMANDS:
+                if kind in DECIDED:
+                    out.append(("saga", msg.key().decode(), DECIDED[kind], now))
+            elif topic == "ordering.orders" and kind in ("OrderConfirmed", "OrderCancelled"):
                 out.append(("ord", msg.key().decode(), kind, now))
             elif topic == "inventory.stock" and kind == "InventoryLevelChanged":
                 data = orjson.loads(value)["data"]

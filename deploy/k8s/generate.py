@@ -118,7 +118,7 @@ def files() -> dict[str, str]:
     out["base/fulfillment.yaml"] = render(fulfillment_documents(FULFILLMENT, FULFILLMENT_DB))
     out["base/kafka-topics.yaml"] = render([topics_job()])
     out["platform/strimzi/topics.yaml"] = render(strimzi_topics())
-    databases = {s.name: s.database for s in SERVICES}
+    databases = {s.name: s.database for s in (*SERVICES, FULFILLMENT_DB)}
     # CloudNativePG runs its Clusters in the application namespace (platform/cloudnative-pg), so their
     # policies live in the base; without CloudNativePG they select no pod.
     out["base/network-policies.yaml"] = render([*application_policies(), *cloudnative_pg_policies(databases)])

@@ -81,6 +81,7 @@ def test_the_dev_database_and_broker_take_only_bookshelf_clients() -> None:
         "inventory",
         "shipping",
         "storefront-query",
+        "fulfillment",  # the saga's state is in its own database
         "observatory",
         "postgres",
     }
