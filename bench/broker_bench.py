@@ -97,7 +97,7 @@ async def latency_phase(broker: LocalKafka, args: argparse.Namespace) -> dict[st
         **kafka.aiokafka_kwargs(),
         **kafka.consumer_kwargs(),
         group_id="latency",
-        auto_offset_reset="latest",
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     while not consumer.assignment():  # joined: the first records are not counted in the join
