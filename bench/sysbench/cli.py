@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.attach:
             target = attach(args.host, args.pid)
         else:
-            print("starting the system (bookshelf run, embedded mode) ...", flush=True)
+            print("starting the system (bookshelf run: local Kafka and PostgreSQL) ...", flush=True)
             target = start_embedded(Path(home))
             print(f"ready after {time.monotonic() - started:.0f} s", flush=True)
         try:

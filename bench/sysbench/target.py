@@ -1,4 +1,4 @@
-"""The system under test: started here through `bookshelf run` (embedded mode) or already running.
+"""The system under test: started here through `bookshelf run` (local Kafka and PostgreSQL) or already running.
 
 Starting it is what tests/e2e/system.py does (free ports, one BOOKSHELF_HOME, wait for every /readyz);
 attaching takes the addresses from the environment variables `bookshelf run` itself reads.

@@ -22,7 +22,7 @@ def test_defaults_suit_the_embedded_broker(monkeypatch: pytest.MonkeyPatch) -> N
         "security_protocol": "PLAINTEXT",
     }
     assert settings.consumer_kwargs()["session_timeout_ms"] == 6000
-    assert settings.consumer_kwargs()["fetch_max_wait_ms"] == 500
+    assert settings.consumer_kwargs()["fetch_max_wait_ms"] == 100
 
 
 def test_environment_prefix(monkeypatch: pytest.MonkeyPatch) -> None:

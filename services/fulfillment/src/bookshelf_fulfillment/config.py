@@ -49,7 +49,7 @@ class FulfillmentSettings(BaseSettings):
         "while records wait and the agent is idle",
     )
     fetch_max_wait_ms: int = Field(
-        default=500, ge=1, description="Consumer fetch wait (faust hard-codes 1500 ms; see README)"
+        default=100, ge=1, description="Consumer fetch wait (faust hard-codes 1500 ms; see README)"
     )
     log_level: str = Field(default="INFO")
 

@@ -1,7 +1,7 @@
 """faust plumbing: the app class (fetch wait, rewinds, recovery order, clamped commits), topics.
 
 faust's aiokafka driver hard-codes ``fetch_max_wait_ms=1500`` for the worker's consumer; ``SagaApp``
-swaps in a transport whose consumer waits ``FULFILLMENT_FETCH_MAX_WAIT_MS`` (500 ms) instead, the same
+swaps in a transport whose consumer waits ``FULFILLMENT_FETCH_MAX_WAIT_MS`` (100 ms) instead, the same
 wait as every other consumer. Kafka answers a waiting fetch as soon as a record arrives, so the wait
 costs no latency; it bounds how long a paused partition waits to be fetched again.
 
