@@ -225,8 +225,7 @@ class LocalKafka:
             *self._java_command(),
             "kafka.tools.StorageTool",
             "format",
-            "-t",
-            cluster_id,
+            f"--cluster-id={cluster_id}",
             "-c",
             str(config),
         ]
@@ -311,10 +310,17 @@ def temporary_broker(**kwargs: Any) -> Iterator[LocalKafka]:
 
 
 def _cluster_id() -> str:
-    """A random cluster id in Kafka's form: a UUID as 22 characters of URL-safe base64."""
+    """A random cluster id in Kafka's form: a UUID as 22 characters of URL-safe base64.
+
+    Like Kafka's own ``Uuid.randomUuid()``, never one that starts with ``-``: the storage tool's
+    argument parser would take it for an option (one start in 64 failed before this).
+    """
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _broker_env() -> dict[str, str]:

