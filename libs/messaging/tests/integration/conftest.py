@@ -115,16 +115,27 @@ async def produce(
         await producer.stop()
 
 
-async def read_all(
-    kafka: KafkaSettings, topic: str, count: int, *, within: float = 20.0
-) -> list[ConsumerRecord[Any, Any]]:
-    """Read a topic from the beginning (no group) until ``count`` records arrived."""
+@contextlib.asynccontextmanager
+async def from_the_beginning(
+    kafka: KafkaSettings, topic: str, within: float
+) -> AsyncIterator[tuple[AIOKafkaConsumer, list[TopicPartition]]]:
+    """An unsubscribed consumer assigned every partition of ``topic``, at its beginning."""
     consumer = AIOKafkaConsumer(**kafka.aiokafka_kwargs(), enable_auto_commit=False, fetch_max_wait_ms=10)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in await partitions_of(consumer, topic, timeout=within)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
+        yield consumer, tps
+    finally:
+        await consumer.stop()
+
+
+async def read_all(
+    kafka: KafkaSettings, topic: str, count: int, *, within: float = 20.0
+) -> list[ConsumerRecord[Any, Any]]:
+    """Read a topic from the beginning (no group) until ``count`` records arrived."""
+    async with from_the_beginning(kafka, topic, within) as (consumer, _):
         records: list[ConsumerRecord[Any, Any]] = []
 
         async def enough() -> bool:
@@ -134,8 +145,6 @@ async def read_all(
 
         await eventually(enough, timeout=within, message=f"{count} records in {topic}")
         return records
-    finally:
-        await consumer.stop()
 
 
 Check = Callable[[], Any | Awaitable[Any]]
@@ -179,12 +188,7 @@ async def read_to_end(
     kafka: KafkaSettings, topic: str, *, within: float = 20.0
 ) -> list[ConsumerRecord[Any, Any]]:
     """Every record of a topic (each partition read up to its end offset), in partition/offset order."""
-    consumer = AIOKafkaConsumer(**kafka.aiokafka_kwargs(), enable_auto_commit=False, fetch_max_wait_ms=10)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in await partitions_of(consumer, topic, timeout=within)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+    async with from_the_beginning(kafka, topic, within) as (consumer, tps):
         ends = await consumer.end_offsets(tps)
         records: list[ConsumerRecord[Any, Any]] = []
 
@@ -196,5 +200,3 @@ async def read_to_end(
 
         await eventually(at_end, timeout=within, message=f"the end of {topic}")
         return sorted(records, key=lambda r: (r.partition, r.offset))
-    finally:
-        await consumer.stop()

@@ -130,6 +130,17 @@ def _confirm(question: str, yes: bool) -> None:
         fail("cancelled, nothing changed", "run again and answer y, or add --yes")
 
 
+def _act(
+    service: str, ids: list[int] | None, every: bool, yes: bool, question: str, action: Any
+) -> tuple[str, int]:
+    """Confirm ``question`` (``{what}`` and ``{service}`` filled in), then run ``action(conn, chosen)``."""
+    [spec] = _specs([service])
+    chosen = _chosen(ids, every)
+    what = "every parked row" if chosen is None else plural(len(chosen), "parked row")
+    _confirm(question.format(what=what, service=spec.name), yes)
+    return spec.name, _on_database(spec, lambda conn: action(conn, chosen))
+
+
 @outbox_app.command("retry")
 def retry(
     service: ServiceArgument, ids: IdsArgument = None, every: AllOption = False, yes: YesOption = False
@@ -137,12 +148,9 @@ def retry(
     """Hand parked rows back to the relay (after fixing why the broker refused them)."""
     from bookshelf_messaging.parked import retry_parked
 
-    [spec] = _specs([service])
-    chosen = _chosen(ids, every)
-    what = "every parked row" if chosen is None else plural(len(chosen), "parked row")
-    _confirm(f"Publish {what} of {spec.name} again (after the rows published meanwhile)?", yes)
-    count = _on_database(spec, lambda conn: retry_parked(conn, chosen))
-    out.print(f"{spec.name}: {plural(count, 'row')} handed back to the relay.")
+    question = "Publish {what} of {service} again (after the rows published meanwhile)?"
+    name, count = _act(service, ids, every, yes, question, retry_parked)
+    out.print(f"{name}: {plural(count, 'row')} handed back to the relay.")
 
 
 @outbox_app.command("drop")
@@ -152,9 +160,6 @@ def drop(
     """Delete parked rows: their events are never published."""
     from bookshelf_messaging.parked import drop_parked
 
-    [spec] = _specs([service])
-    chosen = _chosen(ids, every)
-    what = "every parked row" if chosen is None else plural(len(chosen), "parked row")
-    _confirm(f"Delete {what} of {spec.name}? Their events will never be published.", yes)
-    count = _on_database(spec, lambda conn: drop_parked(conn, chosen))
-    out.print(f"{spec.name}: {plural(count, 'row')} deleted.")
+    question = "Delete {what} of {service}? Their events will never be published."
+    name, count = _act(service, ids, every, yes, question, drop_parked)
+    out.print(f"{name}: {plural(count, 'row')} deleted.")
