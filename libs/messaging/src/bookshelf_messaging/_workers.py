@@ -49,6 +49,7 @@ class PartitionState:
     task: asyncio.Task[None] | None = None
     in_flight: int = 0  # records of the batch being handled now
     expected: int | None = None  # records below this offset were already queued (or rewound past)
+    rewound_at: int = 0  # the workers' rewind count when this partition was last rewound
     processed: int | None = None  # next offset to commit: everything below it is committed in the DB
     committed: int | None = None  # last offset committed to Kafka
     infra_failures: int = 0  # consecutive infrastructure failures of this partition's batches
@@ -78,19 +79,53 @@ class PartitionWorkers:
         self.retry_after_s = retry_after_s
         self.parts: dict[TopicPartition, PartitionState] = {}
         self._last_commit = 0.0
+        self._rewinds = 0  # rewinds so far: the fetch loop's mark for ``dispatch``
+
+    def rewind_mark(self) -> int:
+        """A mark to take before a fetch and hand to ``dispatch`` with the fetched records."""
+        return self._rewinds
 
     # --- feeding ------------------------------------------------------------------------------------
-    def dispatch(self, tp: TopicPartition, records: list[Record]) -> None:
-        """Queue fetched records (dropping any below a rewind point) and make sure a worker runs."""
+    def dispatch(self, tp: TopicPartition, records: list[Record], fetched_after: int | None = None) -> None:
+        """Queue fetched records (dropping any below a rewind point) and make sure a worker runs.
+
+        ``fetched_after`` is the ``rewind_mark()`` taken before the fetch. A batch of a partition
+        rewound since then that starts beyond the rewind point is refused: the fetch loop awaited
+        something between its fetch and this call (the lanes read positions), a failed batch rewound
+        the partition meanwhile, and these records lie past the rewound ones. Queued, they would run
+        first and their offsets would be committed over the rewound records. Refused, the partition is
+        sought back to the rewind point and they are fetched again in order.
+        """
         part = self.parts.setdefault(tp, PartitionState())
-        if part.expected is not None and records and records[0].offset < part.expected:
-            records = [r for r in records if r.offset >= part.expected]
+        if part.expected is not None and records:
+            if records[0].offset < part.expected:
+                records = [r for r in records if r.offset >= part.expected]
+            elif (
+                records[0].offset > part.expected
+                and fetched_after is not None
+                and part.rewound_at > fetched_after
+            ):
+                self._refuse(tp, part, records)
+                return
         if not records:
             return
         part.queue.extend(records)
         part.expected = records[-1].offset + 1
         if part.task is None or part.task.done():
             part.task = asyncio.create_task(self._work(tp, part), name=f"consume-{tp.topic}-{tp.partition}")
+
+    def _refuse(self, tp: TopicPartition, part: PartitionState, records: list[Record]) -> None:
+        metrics.STALE_FETCHES_REFUSED.labels(self.processor.group, tp.topic).inc()
+        log.info(
+            "consumer.stale_fetch_refused",
+            group=self.processor.group,
+            tp=f"{tp.topic}[{tp.partition}]",
+            rewound_to=part.expected,
+            first_offset=records[0].offset,
+            records=len(records),
+        )
+        with contextlib.suppress(IllegalStateError):  # revoked meanwhile: the new owner starts over
+            self.consumer.seek(tp, part.expected)
 
     def rewind(self, tp: TopicPartition, fetched: list[Record] | None = None) -> None:
         """Give queued (and just fetched) records back to the broker: they are fetched again later."""
@@ -100,6 +135,8 @@ class PartitionWorkers:
             self._rewind_to(tp, part, min(heads))
 
     def _rewind_to(self, tp: TopicPartition, part: PartitionState, offset: int) -> None:
+        self._rewinds += 1
+        part.rewound_at = self._rewinds
         part.queue.clear()
         part.expected = offset
         with contextlib.suppress(IllegalStateError):  # revoked meanwhile: the new owner starts over

@@ -160,11 +160,12 @@ class ConsumerRunner:
                 throttled = bool(consumer.paused() - (lanes.paused if lanes else set()))
                 # While partitions wait for their queues to drain, come back sooner to resume them.
                 wait_ms = FETCH_TIMEOUT_MS // 5 if throttled else FETCH_TIMEOUT_MS
+                mark = workers.rewind_mark()
                 batches = await consumer.getmany(timeout_ms=wait_ms, max_records=self.batch_max * 4)
                 if lanes is not None:
-                    batches = await lanes.apply(batches, workers)
+                    batches = await lanes.apply(batches, workers)  # awaits: workers may rewind meanwhile
                 for tp, records in batches.items():
-                    workers.dispatch(tp, records)
+                    workers.dispatch(tp, records, fetched_after=mark)
                 self._apply_pauses(consumer, workers.full() | (lanes.paused if lanes else set()))
                 await workers.commit()
                 await self._report_lag(consumer, workers)

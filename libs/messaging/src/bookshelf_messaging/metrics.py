@@ -95,3 +95,8 @@ LANE_PAUSED = Gauge(
 DEAD_LETTERED = Counter(
     "bookshelf_dlq_written_total", "Records written to a dead-letter topic", ["group", "topic", "error_type"]
 )
+STALE_FETCHES_REFUSED = Counter(
+    "bookshelf_consumer_stale_fetches_refused_total",
+    "Fetched batches refused because their partition was rewound behind them meanwhile (fetched again)",
+    ["group", "topic"],
+)
