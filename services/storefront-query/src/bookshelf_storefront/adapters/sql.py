@@ -41,6 +41,17 @@ def ensure_rows(table: str, key: str) -> sa.TextClause:
     )
 
 
+@lru_cache(maxsize=16)
+def lock_books(table: str) -> sa.TextClause:
+    """Lock the rows of ``keys`` in book id order in one pass, creating the missing ones (empty, with
+    ``updated_at`` from ``ats``); existing rows are only locked (``WHERE false`` updates nothing)."""
+    return sa.text(
+        f"INSERT INTO {table} AS cur (book_id, updated_at)"
+        " SELECT k, a FROM unnest(CAST(:keys AS uuid[]), CAST(:ats AS timestamptz[])) AS u(k, a) ORDER BY k"
+        " ON CONFLICT (book_id) DO UPDATE SET updated_at = cur.updated_at WHERE false"
+    )
+
+
 @lru_cache(maxsize=32)
 def lock_rows(table: str, key: str, columns: tuple[str, ...]) -> sa.TextClause:
     """Read the rows of ``keys`` FOR UPDATE, locked in key order (so batches never deadlock)."""

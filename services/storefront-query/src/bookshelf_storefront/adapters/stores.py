@@ -284,16 +284,38 @@ class SqlStores:
         await self.session.execute(statement(tuple(u.shape for u in upserts)), parameters(upserts))
 
     async def flush_batch(self) -> None:
-        """Send the kept upserts of every event: one executemany per statement shape."""
+        """Send the kept upserts of every event: one executemany per statement shape.
+
+        The statements run one shape after the other, so their rows together are not in book order
+        (details of A and C, then the price of B). The batch's report rows are therefore locked first,
+        all in one pass in book id order: the order batches add their sales in that same order, so a
+        catalog batch and an order batch cannot deadlock on report rows.
+        """
+        await self._lock_report_books()
         groups: dict[tuple[Shape, ...], list[tuple[str, dict[str, Any]]]] = {}
         for upserts in self._events:
             book = str(upserts[0].params.get("book_id", ""))
             groups.setdefault(tuple(u.shape for u in upserts), []).append((book, parameters(upserts)))
         self._events.clear()
         for shapes, rows in groups.items():
-            # In book order (upserts commute): the same lock order as the order batches' sales, so
-            # a catalog batch and an order batch cannot deadlock on report rows.
-            rows.sort(key=lambda row: row[0])
+            rows.sort(key=lambda row: row[0])  # in book order (upserts commute)
             await self.session.execute(statement(shapes), [params for _, params in rows])
         await self.reports.flush_orders()
         await self.tracking.flush()
+
+    async def _lock_report_books(self) -> None:
+        """Lock (and create when missing) the report rows the kept upserts will write, in book order.
+
+        A created row is empty until the upserts of the same transaction fill it (their insert and
+        update paths give the same row).
+        """
+        first_seen: dict[Any, Any] = {}
+        for upserts in self._events:
+            for upsert in upserts:
+                if upsert.table == self.reports.table:
+                    first_seen.setdefault(upsert.params["book_id"], upsert.params["at"])
+        if first_seen:
+            keys = sorted(first_seen, key=str)
+            await self.session.execute(
+                sql.lock_books(self.reports.table), {"keys": keys, "ats": [first_seen[k] for k in keys]}
+            )
