@@ -8,7 +8,12 @@ from bookshelf_messaging.admin import create_topic, ensure_topics, ensure_topics
 from bookshelf_messaging.consumer import BatchHandler, ConsumerRunner, Handler, RetryPolicy
 from bookshelf_messaging.db import create_engine, create_session_factory, to_asyncpg_dsn, to_sqlalchemy_url
 from bookshelf_messaging.dlq import DeadLetter, build_dead_letter, dlq_topic_for, entry_id
-from bookshelf_messaging.dlq_store import DeadLetterNotFound, DeadLetterStore, ReplayLimitExceeded
+from bookshelf_messaging.dlq_store import (
+    DeadLetterNotFound,
+    DeadLetterStore,
+    NotReplayable,
+    ReplayLimitExceeded,
+)
 from bookshelf_messaging.errors import (
     ErrorKind,
     InfrastructureError,
@@ -36,6 +41,7 @@ __all__ = [
     "InfrastructureError",
     "KafkaSettings",
     "MessageTooLarge",
+    "NotReplayable",
     "Outbox",
     "OutboxRecord",
     "OutboxRelay",

@@ -7,7 +7,8 @@ kind of its error (``errors.classify_error``): a permanent or data error is dead
 transient conflict (deadlock, serialization failure, lock timeout, read-only failover) is retried with
 backoff without using up the message's retries; any other failure is retried ``max_retries`` times
 with exponential backoff and then dead-lettered, so the offset can move on. Infrastructure errors
-propagate: the partition's worker rewinds and waits (``_workers``).
+propagate: the partition's worker rewinds and waits (``_workers``). A dead letter replayed to another
+group (``dlq.replay_group``) is skipped (outcome ``replay_for_other_group``).
 
 A ``BatchHandler`` receives every consecutive fresh message of its types in the partition batch in
 one call (so a projection can write them with one statement); on the one-by-one path it gets lists
@@ -37,7 +38,7 @@ from bookshelf_contracts import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_messaging import context, metrics
-from bookshelf_messaging.dlq import Failure
+from bookshelf_messaging.dlq import Failure, replay_target_of
 from bookshelf_messaging.errors import (
     ErrorKind,
     backoff_delay,
@@ -136,6 +137,9 @@ class PartitionProcessor:
         items: list[Item] = []
         poison: list[tuple[ConsumerRecord[Any, Any], Exception]] = []
         for record in records:
+            if not self.addressed_here(record):
+                outcomes["replay_for_other_group"] += 1
+                continue
             try:
                 item = self.classify(record)
             except (InvalidEnvelope, MessageValidationError) as exc:
@@ -156,6 +160,13 @@ class PartitionProcessor:
         topic = records[0].topic
         for outcome, count in outcomes.items():
             metrics.CONSUMED.labels(self.group, topic, outcome).inc(count)
+
+    def addressed_here(self, record: ConsumerRecord[Any, Any]) -> bool:
+        """False for a dead letter replayed to another group (``dlq.replay_group``): only the group
+        that failed the record handles its replay, so it is neither multiplied by the groups that
+        failed it too nor applied again by those where it had succeeded."""
+        target = replay_target_of(record.headers or ())
+        return target is None or target == self.group
 
     def classify(self, record: ConsumerRecord[Any, Any]) -> Item | None:
         """An Item to handle, or None to ignore; raises InvalidEnvelope / MessageValidationError."""

@@ -5,6 +5,14 @@ docs/reference/kafka.md (plus ``dlq.original_key``, since the record key of a de
 entry id: the DLQ topic is compacted by entry id, so replaying or closing an entry is a tombstone for
 that key). The entry id is a short hash of group/topic/partition/offset: writing the same failure
 twice (a crash between the DLQ write and the offset commit) yields one entry.
+
+A replay re-publishes the original record with ``dlq.replay_group`` naming the group that failed it:
+only that group handles it, every other group skips it (``replay_target_of``), so a record that
+failed in several groups is not multiplied by its replays nor applied again where it had succeeded.
+A record without a value (a tombstone on an event topic) is dead-lettered with an empty value and
+``dlq.original_tombstone``: a null value would itself be a tombstone on the compacted DLQ, closing
+nothing and showing nowhere. Neither it nor a letter whose value was cut
+(``dlq.value_truncated``) can be replayed (``replay_refusal``).
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ H_FIRST_FAILED_AT = "dlq.first_failed_at"
 H_LAST_FAILED_AT = "dlq.last_failed_at"
 H_REPLAY_COUNT = "dlq.replay_count"
 H_VALUE_TRUNCATED = "dlq.value_truncated"  # original value size, when the broker refused it whole
+H_ORIGINAL_TOMBSTONE = "dlq.original_tombstone"  # "true": the original record had no value
+H_REPLAY_GROUP = "dlq.replay_group"  # on a replayed record: the only consumer group that handles it
 
 # Kafka headers travel with every fetch of the record; keep error text bounded.
 MAX_ERROR_MESSAGE = 2_000
@@ -89,6 +99,12 @@ def replay_count_of(headers: Sequence[tuple[str, bytes | None]]) -> int:
         return int(raw.decode()) if raw else 0
     except ValueError:
         return 0
+
+
+def replay_target_of(headers: Sequence[tuple[str, bytes | None]]) -> str | None:
+    """The consumer group a replayed record is addressed to (None: not a replay, or for every group)."""
+    raw = header(headers, H_REPLAY_GROUP)
+    return raw.decode(errors="replace") if raw else None
 
 
 def strip_dlq_headers(headers: Sequence[tuple[str, bytes | None]]) -> Headers:
@@ -156,11 +172,14 @@ class DeadLetterRecord:
 
 def build_dead_letter(record: RecordLike, group: str, failure: Failure) -> DeadLetterRecord:
     """Everything the DLQ writer produces for ``record`` failing with ``failure`` in ``group``."""
+    headers = dead_letter_headers(record, group, failure)
+    if record.value is None:  # a null value would be a tombstone on the compacted DLQ: invisible
+        headers.append((H_ORIGINAL_TOMBSTONE, b"true"))
     return DeadLetterRecord(
         topic=dlq_topic_for(record.topic),
         key=entry_id(group, record.topic, record.partition, record.offset),
-        value=record.value,
-        headers=dead_letter_headers(record, group, failure),
+        value=b"" if record.value is None else record.value,
+        headers=headers,
     )
 
 
@@ -258,9 +277,42 @@ class DeadLetter:
             headers=[(k, v or b"") for k, v in headers],
         )
 
+    @property
+    def truncated_from(self) -> int | None:
+        """The original value's size when the letter keeps only its first bytes (else None)."""
+        raw = header(self.headers, H_VALUE_TRUNCATED)
+        return _int(self.headers, H_VALUE_TRUNCATED) if raw else None
+
+    @property
+    def original_tombstone(self) -> bool:
+        """True when the original record had no value (a tombstone on an event topic)."""
+        return header(self.headers, H_ORIGINAL_TOMBSTONE) == b"true"
+
+    def replay_refusal(self) -> str | None:
+        """Why this entry cannot be replayed as it is, with what to do instead (None: it can)."""
+        where = f"{self.original_topic} partition {self.original_partition} offset {self.original_offset}"
+        if self.truncated_from is not None:
+            return (
+                f"dead letter {self.entry_id} keeps only the first {len(self.value or b'')} of the record's "
+                f"{self.truncated_from} bytes (dlq.value_truncated): a replay would publish a cut record. "
+                f"The whole record is still at {where} until the topic's retention removes it: fix the "
+                "consumer and re-publish it from there, then close this entry"
+            )
+        if self.original_tombstone:
+            return (
+                f"dead letter {self.entry_id} is a record without a value (a tombstone) from {where}: "
+                "there is nothing to replay. Find the producer that wrote it, then close this entry"
+            )
+        return None
+
     def replay_headers(self) -> Headers:
-        """Headers for re-publishing: the original ones plus ``dlq.replay_count`` incremented."""
-        return [*self.original_headers, (H_REPLAY_COUNT, str(self.replay_count + 1).encode())]
+        """Headers for re-publishing: the original ones, ``dlq.replay_count`` incremented and
+        ``dlq.replay_group`` naming the group that failed (the only one that handles the replay)."""
+        return [
+            *self.original_headers,
+            (H_REPLAY_COUNT, str(self.replay_count + 1).encode()),
+            (H_REPLAY_GROUP, self.consumer_group.encode()),
+        ]
 
 
 async def write_dead_letter(

@@ -41,6 +41,11 @@ class ReplayLimitExceeded(RuntimeError):
     """The entry was already replayed ``max_replays`` times; fix the cause or close it."""
 
 
+class NotReplayable(RuntimeError):
+    """The entry does not hold the whole original record (cut, or a tombstone); the message says
+    what to do instead."""
+
+
 def dlq_topic_name(topic: str) -> str:
     """A topic, bulk lane or ``.dlq`` name -> the ``.dlq`` topic holding its dead letters."""
     return topic if topic.endswith(DLQ_SUFFIX) else dlq(primary(topic))
@@ -152,9 +157,11 @@ class DeadLetterStore:
 
     # --- changing ---------------------------------------------------------------------------------
     def replay(self, entry_id: str, *, topic: str | None = None, max_replays: int = 5) -> DeadLetter:
-        """Re-publish the original key, value and headers (``dlq.replay_count`` + 1), then close it.
+        """Re-publish the original key, value and headers (``dlq.replay_count`` + 1, addressed to the
+        entry's consumer group with ``dlq.replay_group``), then close it.
 
-        Raises ``ReplayLimitExceeded`` when the entry was replayed ``max_replays`` times already.
+        Raises ``ReplayLimitExceeded`` when the entry was replayed ``max_replays`` times already, and
+        ``NotReplayable`` when it does not hold the whole record (``DeadLetter.replay_refusal``).
         """
         entry = self.get(entry_id, topic=topic)
         if entry.replay_count >= max_replays:
@@ -163,13 +170,20 @@ class DeadLetterStore:
                 f"(limit {max_replays}); last error {entry.error_type}: {entry.error_message[:200]}. "
                 "Fix the cause and raise the limit, or close the entry."
             )
+        refusal = entry.replay_refusal()
+        if refusal is not None:
+            raise NotReplayable(refusal)
         self.replay_entries([entry], max_replays=max_replays)
         return entry
 
     def replay_entries(self, entries: Iterable[DeadLetter], *, max_replays: int = 5) -> list[DeadLetter]:
-        """Replay many entries at once (``replay-all``); entries at the limit are skipped and returned."""
-        due = [e for e in entries if e.replay_count < max_replays]
-        skipped = [e for e in entries if e.replay_count >= max_replays]
+        """Replay many entries at once (``replay-all``). Entries at the limit and entries that cannot be
+        replayed (``replay_refusal``) are left open and returned."""
+        due: list[DeadLetter] = []
+        skipped: list[DeadLetter] = []
+        for entry in entries:
+            ok = entry.replay_count < max_replays and entry.replay_refusal() is None
+            (due if ok else skipped).append(entry)
         # Originals first, tombstones only after every original was acknowledged.
         self._produce([(e.original_topic, None, e.original_key, e.value, e.replay_headers()) for e in due])
         self._tombstone(due)
@@ -181,8 +195,21 @@ class DeadLetterStore:
         self._tombstone([entry])
         return entry
 
+    def close_ids(self, topic: str, entry_ids: Iterable[str]) -> list[DeadLetter]:
+        """Close exactly these entries of a topic's DLQ, those still open; returns the ones closed.
+
+        For purges after a confirmation: entries that arrived meanwhile stay open.
+        """
+        wanted = set(entry_ids)
+        entries = [e for e in self.list_open(topic) if e.entry_id in wanted]
+        self._tombstone(entries)
+        return entries
+
     def purge(self, topic: str) -> int:
-        """Close every open entry of a topic; returns how many were closed."""
+        """Close every entry of a topic open at this moment; returns how many were closed.
+
+        Commands that show the entries and ask first close what they showed with ``close_ids``.
+        """
         entries = self.list_open(topic)
         self._tombstone(entries)
         return len(entries)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from bookshelf_messaging.dlq import (
     H_ATTEMPTS,
     H_REPLAY_COUNT,
+    H_REPLAY_GROUP,
     DeadLetter,
     Failure,
     build_dead_letter,
@@ -15,6 +16,7 @@ from bookshelf_messaging.dlq import (
     entry_id,
     format_error,
     header,
+    truncated,
 )
 
 
@@ -108,7 +110,8 @@ def test_dead_letter_parses_its_headers_and_builds_replay_headers() -> None:
     assert parsed.replay_count == 0
     assert parsed.message_type == "BookAdded"
     assert parsed.original_headers == [("type", b"BookAdded")]
-    assert parsed.replay_headers() == [("type", b"BookAdded"), (H_REPLAY_COUNT, b"1")]
+    # The replay is addressed to the group that failed: only that group handles it.
+    assert parsed.replay_headers() == [("type", b"BookAdded"), (H_REPLAY_COUNT, b"1"), (H_REPLAY_GROUP, b"g")]
 
 
 def test_a_truncated_letter_keeps_a_prefix_and_says_how_large_the_value_was() -> None:
@@ -120,3 +123,21 @@ def test_a_truncated_letter_keeps_a_prefix_and_says_how_large_the_value_was() ->
     assert header(cut.headers, H_VALUE_TRUNCATED) == b"3000000"
     assert (cut.topic, cut.key) == (letter.topic, letter.key)  # the same entry
     assert header(cut.headers, "dlq.original_offset") == b"42"
+
+
+def test_a_record_without_a_value_becomes_a_letter_with_a_value() -> None:
+    letter = build_dead_letter(FakeRecord(value=None), "g", _failure())
+    assert letter.value == b""  # a null value would be a tombstone on the compacted DLQ
+    parsed = DeadLetter.from_record("catalog.books.dlq", 0, 1, letter.key, letter.value, letter.headers)
+    assert parsed.original_tombstone
+    assert "nothing to replay" in (parsed.replay_refusal() or "")
+
+
+def test_a_cut_letter_says_where_the_whole_record_is() -> None:
+    letter = truncated(build_dead_letter(FakeRecord(value=b"x" * 70_000), "g", _failure()))
+    parsed = DeadLetter.from_record("catalog.books.dlq", 0, 1, letter.key, letter.value, letter.headers)
+    assert parsed.truncated_from == 70_000
+    refusal = parsed.replay_refusal() or ""
+    assert "65536 of the record's 70000 bytes" in refusal
+    assert "catalog.books partition 3 offset 42" in refusal
+    assert DeadLetter.from_record("t.dlq", 0, 1, "k", b"{}", []).replay_refusal() is None

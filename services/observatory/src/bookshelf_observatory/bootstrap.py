@@ -8,6 +8,7 @@ from bookshelf_messaging import (
     DeadLetterNotFound,
     DeadLetterStore,
     KafkaSettings,
+    NotReplayable,
     ReplayLimitExceeded,
     create_engine,
 )
@@ -30,7 +31,7 @@ from bookshelf_observatory.migrations import ALEMBIC_DIR
 from bookshelf_observatory.service_layer.observatory import Observatory
 
 SERVICE = "observatory"
-PROBLEMS: dict[type[Exception], int] = {DeadLetterNotFound: 404, ReplayLimitExceeded: 409}
+PROBLEMS: dict[type[Exception], int] = {DeadLetterNotFound: 404, ReplayLimitExceeded: 409, NotReplayable: 409}
 
 
 def build_app(settings: ObservatorySettings, observatory: Observatory) -> FastAPI:

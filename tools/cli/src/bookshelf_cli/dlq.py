@@ -1,4 +1,4 @@
-"""`bookshelf dlq list|inspect|replay|replay-all|purge`: the replay path for dead letters.
+"""`bookshelf dlq list|inspect|replay|replay-all|close|purge`: the replay path for dead letters.
 
 Kafka UIs can show `<topic>.dlq` records but cannot send them back to their source topic with the
 right key, headers and replay count, nor close the entry; these commands (and the observatory) do.
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from bookshelf_messaging.dlq_store import DeadLetterStore
 
 dlq_app = typer.Typer(
-    help="Dead letters: list, inspect, replay to the original topic, purge.", no_args_is_help=True
+    help="Dead letters: list, inspect, replay to the group that failed, close, purge.", no_args_is_help=True
 )
 
 T = TypeVar("T")
@@ -105,8 +105,8 @@ def inspect(
 def replay(
     entry_id: Annotated[str, typer.Argument(help="Entry id from `dlq list`.")], max_replays: MaxReplays = 5
 ) -> None:
-    """Re-publish an entry to its original topic (dlq.replay_count + 1) and close it."""
-    from bookshelf_messaging.dlq_store import DeadLetterNotFound, ReplayLimitExceeded
+    """Re-publish an entry to its original topic for the group that failed it, and close it."""
+    from bookshelf_messaging.dlq_store import DeadLetterNotFound, NotReplayable, ReplayLimitExceeded
 
     with _store() as store:
         try:
@@ -117,13 +117,39 @@ def replay(
         except ReplayLimitExceeded as exc:
             fail(
                 str(exc).split(". Fix")[0],
-                "fix the cause first, then replay with a higher --max-replays, or close the entries with "
-                "`bookshelf dlq purge --topic TOPIC`",
+                "fix the cause first, then replay with a higher --max-replays, or close the entry with "
+                f"`bookshelf dlq close {entry_id}`",
             )
+        except NotReplayable as exc:
+            reason, _, todo = str(exc).partition(". ")
+            fail(reason, f"{todo[:1].lower()}{todo[1:]}: `bookshelf dlq close {entry_id}`")
     out.print(
-        f"Replayed {entry.entry_id} to {entry.original_topic} (replay {entry.replay_count + 1}); entry closed. "
-        f"If it fails again it comes back as a new entry in `bookshelf dlq list`."
+        f"Replayed {entry.entry_id} to {entry.original_topic} for group {entry.consumer_group} "
+        f"(replay {entry.replay_count + 1}); entry closed. Other groups skip it. "
+        "If it fails again it comes back as a new entry in `bookshelf dlq list`."
     )
+
+
+@dlq_app.command("close")
+def close(
+    entry_id: Annotated[str, typer.Argument(help="Entry id from `dlq list`.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Close one entry without replaying it (its record is dropped for good)."""
+    from bookshelf_messaging.dlq_store import DeadLetterNotFound
+
+    with _store() as store:
+        try:
+            entry = store.get(entry_id)
+        except DeadLetterNotFound as exc:
+            _not_found(exc)
+            return
+        _confirm(f"Close dead letter {entry_id} of {entry.original_topic} without replaying it?", yes)
+        closed = store.close_ids(entry.dlq_topic, [entry_id])
+    if closed:
+        out.print(f"Closed {entry_id}.")
+    else:
+        out.print(f"{entry_id} was closed meanwhile; nothing to do.")
 
 
 def _select(store: DeadLetterStore, topic: str, error_type: str | None) -> list[DeadLetter]:
@@ -174,8 +200,10 @@ def replay_all(
     """Replay every matching entry of a topic (oldest first); `--dry-run` prints counts by error type."""
     with _store(topic) as store:
         entries = list(reversed(_select(store, topic, error_type)))
-        due = [e for e in entries if e.replay_count < max_replays]
-        over = [e for e in entries if e.replay_count >= max_replays]
+        whole = [e for e in entries if e.replay_refusal() is None]
+        due = [e for e in whole if e.replay_count < max_replays]
+        over = [e for e in whole if e.replay_count >= max_replays]
+        _warn_not_replayable([e for e in entries if e.replay_refusal() is not None], dry_run)
         if dry_run:
             _report(topic, due, over, max_replays, json_output, dry_run=True)
             return
@@ -190,6 +218,18 @@ def replay_all(
                     lambda n: progress.advance(task, n),
                 )
     _report(topic, due, over, max_replays, json_output, dry_run=False)
+
+
+def _warn_not_replayable(entries: list[DeadLetter], dry_run: bool) -> None:
+    """Entries without their whole record (cut, or a tombstone) are never replayed: say so."""
+    if not entries:
+        return
+    outcome = "would be left open" if dry_run else "are left open"
+    err.print(
+        f"[yellow]{plural(len(entries), 'entry')} without the whole original record {outcome}[/yellow]: "
+        + ", ".join(e.entry_id for e in entries[:10])
+    )
+    err.print("next: `bookshelf dlq replay ID` says what to do with each; `bookshelf dlq close ID` closes it")
 
 
 def _report(
@@ -231,12 +271,18 @@ def purge(
     topic: Annotated[str, typer.Option("--topic", "-t", help="The topic whose dead letters to close.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
-    """Close every open entry of a topic without replaying it (the records are dropped for good)."""
+    """Close the open entries of a topic without replaying them (the records are dropped for good).
+
+    Closes exactly the entries counted in the question: dead letters that arrive while it waits for
+    the answer stay open.
+    """
     with _store(topic) as store:
         entries = store.list_open(topic)
         if not entries:
             out.print(f"No open dead letters for {topic}.")
             return
         _confirm(f"Close {plural(len(entries), 'dead letter')} of {topic} without replaying them?", yes)
-        closed = store.purge(topic)
-    out.print(f"Closed {plural(closed, 'dead letter')} of {topic}.")
+        closed = store.close_ids(topic, [e.entry_id for e in entries])
+    out.print(f"Closed {plural(len(closed), 'dead letter')} of {topic}.")
+    if len(closed) < len(entries):
+        out.print(f"{plural(len(entries) - len(closed), 'entry')} had been closed meanwhile.")

@@ -27,7 +27,7 @@ def _text(raw: bytes | None) -> str | None:
 
 def payload_of(entry: DeadLetter) -> Any:
     """The original record value: parsed JSON when it is JSON, else its text (None for no value)."""
-    if entry.value is None:
+    if entry.value is None or entry.original_tombstone:
         return None
     try:
         return orjson.loads(entry.value)
@@ -60,6 +60,7 @@ def entry_detail(entry: DeadLetter) -> dict[str, Any]:
     return {
         **entry_summary(entry),
         "payload": payload_of(entry),
+        "replay_refused": entry.replay_refusal(),
         "headers": {name: value.decode(errors="replace") for name, value in entry.headers},
         "stacktrace": entry.stacktrace,
     }
@@ -134,6 +135,9 @@ def inspect_view(entry: DeadLetter) -> RenderableType:
     for header_name, raw in entry.headers:
         if header_name != "dlq.stacktrace":
             headers.add_row(header_name, Text(shorten(raw.decode(errors="replace"), 100)))
+    refusal = entry.replay_refusal()
+    if refusal is not None:
+        facts.add_row("replay", Text(f"refused: {refusal}", style="yellow"))
     return Group(
         Panel(facts, title=f"dead letter {entry.entry_id}", title_align="left"),
         Panel(

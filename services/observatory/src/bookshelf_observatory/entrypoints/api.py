@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from bookshelf_servicekit.no_body import NoBody
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from bookshelf_observatory.entrypoints.auth import require_api_staff
 from bookshelf_observatory.entrypoints.deps import Runtime
@@ -20,7 +21,10 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 _STAFF: dict[int | str, dict[str, Any]] = {
     401: {**_PROBLEM, "description": "missing or bad staff token"},
-    409: {**_PROBLEM, "description": "the entry is closed, or was replayed too often"},
+    409: {
+        **_PROBLEM,
+        "description": "the entry is closed, was replayed too often, or does not hold the whole record",
+    },
     **_NOT_FOUND,
 }
 EntryId = Annotated[str, Path(min_length=1, max_length=64, description="Dead-letter entry id")]
@@ -83,14 +87,24 @@ async def purge(runtime: Runtime, __: NoBody, entry_id: EntryId) -> dict[str, An
     return await runtime.purge(entry_id)
 
 
+class TopicPurge(BaseModel):
+    """The entries to close: the ones the dashboard showed when staff confirmed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entry_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=100_000)
+
+
 @router.post("/dead-letter-topics/{topic}/purge", responses=_STAFF)
 async def purge_topic(
     runtime: Runtime,
-    __: NoBody,
     topic: Annotated[str, Path(min_length=1, max_length=249, pattern=TOPIC_NAME)],
+    body: Annotated[TopicPurge | None, Body()] = None,
 ) -> dict[str, Any]:
-    """STAFF. Close every open entry of a topic's DLQ (any of its names: x, x.bulk or x.dlq)."""
-    return await runtime.purge_topic(topic)
+    """STAFF. Close open entries of a topic's DLQ (any of its names: x, x.bulk or x.dlq) without
+    replaying them: exactly ``entry_ids`` (those still open), or without a body the entries open in
+    the index now. Dead letters that arrived meanwhile stay open."""
+    return await runtime.purge_topic(topic, None if body is None else body.entry_ids)
 
 
 @router.get("/sagas")

@@ -139,13 +139,15 @@ class Observatory:
         await self._closed([entry_id], "purge")
         return {**entry, "open": False, "action": "purged"}
 
-    async def purge_topic(self, topic: str) -> dict[str, Any]:
-        """Close every open entry of a topic's DLQ."""
+    async def purge_topic(self, topic: str, entry_ids: list[str] | None = None) -> dict[str, Any]:
+        """Close exactly ``entry_ids`` of a topic's DLQ (those still open), by default the entries the
+        index shows open now: never a dead letter that arrived after staff saw the list."""
         dlq_topic = dlq_topic_name(topic)
-        open_ids = [d["entry_id"] for d in await self.dead_letters(dlq_topic, limit=100_000)]
-        closed = await asyncio.to_thread(self.store.purge, dlq_topic)
-        await self._closed(open_ids, "purge")
-        return {"topic": dlq_topic, "closed": closed}
+        if entry_ids is None:
+            entry_ids = [d["entry_id"] for d in await self.dead_letters(dlq_topic, limit=100_000)]
+        closed = await asyncio.to_thread(self.store.close_ids, dlq_topic, entry_ids)
+        await self._closed([e.entry_id for e in closed], "purge")
+        return {"topic": dlq_topic, "closed": len(closed)}
 
     async def _open_entry(self, entry_id: str) -> dict[str, Any]:
         entry = await self.dead_letter(entry_id)

@@ -72,20 +72,34 @@ function afterSuccess(button, body) {
     if (actions) actions.remove();
     flash("Dead letter " + entry + " " + (body.action || "closed") + ".", "ok");
   } else {
-    document.querySelectorAll("tr[data-entry-id]").forEach((row) => row.remove());
+    const closed = new Set(button.dataset.closing ? button.dataset.closing.split(",") : []);
+    document.querySelectorAll("tr[data-entry-id]").forEach((row) => {
+      if (closed.has(row.dataset.entryId)) row.remove();
+    });
     flash("Closed " + body.closed + " dead letter(s) of " + body.topic + ".", "ok");
   }
+}
+
+function shownEntries() {
+  return Array.from(document.querySelectorAll("tr[data-entry-id]"), (row) => row.dataset.entryId);
 }
 
 async function staffAction(button) {
   const secret = token();
   if (!secret) { flash("An admin token is needed for this.", "bad"); return; }
-  if (button.dataset.action !== "replay" && !window.confirm("Close without replaying?")) return;
+  // A topic purge closes exactly the entries on screen when staff confirmed, not later arrivals.
+  const shown = button.dataset.action === "purge-topic" ? shownEntries() : null;
+  const question = shown ? "Close these " + shown.length + " dead letter(s) without replaying?" : "Close without replaying?";
+  if (button.dataset.action !== "replay" && !window.confirm(question)) return;
+  if (shown) button.dataset.closing = shown.join(",");
   button.disabled = true;
   try {
+    const headers = { Authorization: "Bearer " + secret, Accept: "application/json" };
+    if (shown) headers["Content-Type"] = "application/json";
     const response = await fetch(actionUrl(button), {
       method: "POST",
-      headers: { Authorization: "Bearer " + secret, Accept: "application/json" },
+      headers: headers,
+      body: shown ? JSON.stringify({ entry_ids: shown }) : undefined,
     });
     const body = await response.json().catch(() => ({}));
     if (response.ok) { afterSuccess(button, body); return; }
