@@ -176,6 +176,59 @@ class DeadLetterStore:
         self.replay_entries([entry], max_replays=max_replays)
         return entry
 
+    def replay_from_original(
+        self, entry_id: str, *, topic: str | None = None, max_replays: int = 5
+    ) -> DeadLetter:
+        """Replay a cut entry with the whole record, read again at its original topic, partition and
+        offset (while the topic's retention keeps it), then close it.
+
+        Raises ``NotReplayable`` when the record is gone or the entry was a tombstone, and
+        ``ReplayLimitExceeded`` like ``replay``.
+        """
+        entry = self.get(entry_id, topic=topic)
+        if entry.replay_count >= max_replays:
+            raise ReplayLimitExceeded(
+                f"dead letter {entry_id} was already replayed {entry.replay_count} times "
+                f"(limit {max_replays}). Fix the cause and raise the limit, or close the entry."
+            )
+        if entry.original_tombstone:
+            raise NotReplayable(entry.replay_refusal() or "a tombstone has nothing to replay")
+        value = self._read_original(entry)
+        self._produce([(entry.original_topic, None, entry.original_key, value, entry.replay_headers())])
+        self._tombstone([entry])
+        return entry
+
+    def _read_original(self, entry: DeadLetter) -> bytes | None:
+        """The value of the record the entry came from, read at its original offset."""
+        where = f"{entry.original_topic} partition {entry.original_partition} offset {entry.original_offset}"
+        gone = NotReplayable(
+            f"the record of dead letter {entry.entry_id} is no longer at {where} (the topic's retention "
+            "removed it). Nothing whole is left to replay: close the entry"
+        )
+        consumer = Consumer(
+            {
+                **self.kafka.confluent_config(),
+                "group.id": f"bookshelf-dlq-reader-{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "error",  # an offset retention removed is an error, not another record
+            }
+        )
+        try:
+            tp = TopicPartition(entry.original_topic, entry.original_partition)
+            low, high = consumer.get_watermark_offsets(tp, timeout=self.timeout_s)
+            if not low <= entry.original_offset < high:
+                raise gone
+            consumer.assign(
+                [TopicPartition(entry.original_topic, entry.original_partition, entry.original_offset)]
+            )
+            msg = consumer.poll(self.timeout_s)
+            if msg is None or msg.error() is not None or msg.offset() != entry.original_offset:
+                raise gone
+            value = msg.value()
+            return value if value is None or isinstance(value, bytes) else str(value).encode()
+        finally:
+            consumer.close()
+
     def replay_entries(self, entries: Iterable[DeadLetter], *, max_replays: int = 5) -> list[DeadLetter]:
         """Replay many entries at once (``replay-all``). Entries at the limit and entries that cannot be
         replayed (``replay_refusal``) are left open and returned."""

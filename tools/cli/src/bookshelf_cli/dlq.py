@@ -103,14 +103,25 @@ def inspect(
 
 @dlq_app.command("replay")
 def replay(
-    entry_id: Annotated[str, typer.Argument(help="Entry id from `dlq list`.")], max_replays: MaxReplays = 5
+    entry_id: Annotated[str, typer.Argument(help="Entry id from `dlq list`.")],
+    max_replays: MaxReplays = 5,
+    from_original: Annotated[
+        bool,
+        typer.Option(
+            "--from-original",
+            help="Re-read the whole record at its original topic/partition/offset (for a cut entry).",
+        ),
+    ] = False,
 ) -> None:
     """Re-publish an entry to its original topic for the group that failed it, and close it."""
     from bookshelf_messaging.dlq_store import DeadLetterNotFound, NotReplayable, ReplayLimitExceeded
 
     with _store() as store:
         try:
-            entry = store.replay(entry_id, max_replays=max_replays)
+            if from_original:
+                entry = store.replay_from_original(entry_id, max_replays=max_replays)
+            else:
+                entry = store.replay(entry_id, max_replays=max_replays)
         except DeadLetterNotFound as exc:
             _not_found(exc)
             return
@@ -122,7 +133,10 @@ def replay(
             )
         except NotReplayable as exc:
             reason, _, todo = str(exc).partition(". ")
-            fail(reason, f"{todo[:1].lower()}{todo[1:]}: `bookshelf dlq close {entry_id}`")
+            hint = f"{todo[:1].lower()}{todo[1:]}"
+            if "dlq.value_truncated" in reason:
+                hint += f"; `bookshelf dlq replay {entry_id} --from-original` does both (after the fix)"
+            fail(reason, f"{hint}; `bookshelf dlq close {entry_id}` only closes it")
     out.print(
         f"Replayed {entry.entry_id} to {entry.original_topic} for group {entry.consumer_group} "
         f"(replay {entry.replay_count + 1}); entry closed. Other groups skip it. "

@@ -110,3 +110,53 @@ def test_a_cut_dead_letter_is_refused_with_what_to_do(kafka_bootstrap: str, topi
     closed = runner.invoke(app, ["dlq", "close", cut.key, "--yes"])
     assert closed.exit_code == 0, closed.output
     assert _open_ids(kafka_bootstrap, topic) == set()
+
+
+def _records(bootstrap: str, topic: str) -> list[Any]:
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": unique_name("read"), "enable.partition.eof": True}
+    )
+    try:
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        records: list[Any] = []
+        while True:
+            msg = consumer.poll(10)
+            assert msg is not None, f"no end of {topic} within 10 s"
+            if msg.error() is not None:
+                return records
+            records.append(msg)
+    finally:
+        consumer.close()
+
+
+def test_a_cut_dead_letter_is_replayed_whole_from_its_original_offset(
+    kafka_bootstrap: str, topic: str
+) -> None:
+    whole = b"y" * 100_000
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    producer.produce(topic, value=whole, key=b"k", headers=[("type", b"BookAdded")], partition=0)
+    assert producer.flush(10) == 0
+    record = Record(topic, 0, whole)
+    record.headers = [("type", b"BookAdded")]
+    now = datetime.now(UTC)
+    cut = truncated(build_dead_letter(record, "the-group", Failure(ValueError("broken"), 1, now, now)))
+    gone = truncated(_letter(topic, 7, b"z" * 100_000))  # no record at offset 7
+    _write(kafka_bootstrap, cut, gone)
+    runner = CliRunner()
+
+    replayed = runner.invoke(app, ["dlq", "replay", cut.key, "--from-original"])
+
+    assert replayed.exit_code == 0, replayed.output
+    _original, again = _records(kafka_bootstrap, topic)
+    assert again.value() == whole
+    assert again.key() == b"k"
+    headers = dict(again.headers() or [])
+    assert headers["dlq.replay_group"] == b"the-group"
+    assert headers["dlq.replay_count"] == b"1"
+    assert headers["type"] == b"BookAdded"
+    assert _open_ids(kafka_bootstrap, topic) == {gone.key}
+
+    refused = runner.invoke(app, ["dlq", "replay", gone.key, "--from-original"])
+    assert refused.exit_code == 1
+    assert "retention removed it" in refused.stderr.replace("\n", " ")
+    assert _end_offset(kafka_bootstrap, topic) == 2
