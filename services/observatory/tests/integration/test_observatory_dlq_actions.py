@@ -44,7 +44,9 @@ async def test_a_topic_purge_closes_exactly_the_entries_shown(observatory_it: Ob
     assert [e.entry_id for e in store.list_open(observatory_it.orders)] == [arrived]
 
 
-async def test_a_cut_entry_is_refused_a_replay(observatory_it: ObservatoryIT) -> None:
+async def test_a_cut_entry_is_refused_a_replay_then_replayed_from_its_original_offset(
+    observatory_it: ObservatoryIT,
+) -> None:
     _, record = await observatory_it.send(
         observatory_it.orders, OrderConfirmed(order_id=uuid4(), version=2), correlation_id="cut"
     )
@@ -64,3 +66,15 @@ async def test_a_cut_entry_is_refused_a_replay(observatory_it: ObservatoryIT) ->
     assert "100000 bytes (dlq.value_truncated)" in detail
     assert f"{observatory_it.orders} partition {record.partition} offset {record.offset}" in detail
     assert await _indexed_open(observatory_it, cut.key)
+
+    # The whole record is still on its topic: replayed from there, the entry closes.
+    whole = await observatory_it.http.post(
+        f"/api/dead-letters/{cut.key}/replay", params={"from_original": "true"}, headers=STAFF
+    )
+    assert whole.status_code == 200, whole.text
+    copies = await observatory_it.indexed(
+        2, "correlation_id = :cid AND topic = :t", cid="cut", t=observatory_it.orders
+    )
+    assert sorted(r.replay_count for r in copies) == [0, 1]
+    assert {r.size for r in copies} == {len(record.value)}  # the whole record, not the cut letter
+    assert not await _indexed_open(observatory_it, cut.key)

@@ -76,9 +76,13 @@ async def replay(
     __: NoBody,
     entry_id: EntryId,
     max_replays: Annotated[int, Query(ge=1, le=100)] = 5,
+    from_original: Annotated[
+        bool, Query(description="Re-read the whole record at its original offset (an entry cut to 64 KiB)")
+    ] = False,
 ) -> dict[str, Any]:
-    """STAFF. Re-publish the entry's original record to its topic (replay count + 1) and close it."""
-    return await runtime.replay(entry_id, max_replays)
+    """STAFF. Re-publish the entry's original record to its topic for the group that failed it (replay
+    count + 1) and close it."""
+    return await runtime.replay(entry_id, max_replays, from_original=from_original)
 
 
 @router.post("/dead-letters/{entry_id}/purge", responses=_STAFF)

@@ -123,12 +123,14 @@ class Observatory:
             raise NotFound(f"no dead letter {entry_id!r} in the index")
         return dead_letter_detail(letter)
 
-    async def replay(self, entry_id: str, max_replays: int = 5) -> dict[str, Any]:
-        """Re-publish an open entry to its original topic and close it (``DeadLetterStore.replay``)."""
+    async def replay(
+        self, entry_id: str, max_replays: int = 5, *, from_original: bool = False
+    ) -> dict[str, Any]:
+        """Re-publish an open entry to its original topic and close it (``DeadLetterStore.replay``, or
+        ``replay_from_original`` for a cut entry)."""
         entry = await self._open_entry(entry_id)
-        await asyncio.to_thread(
-            self.store.replay, entry_id, topic=entry["dlq_topic"], max_replays=max_replays
-        )
+        replay = self.store.replay_from_original if from_original else self.store.replay
+        await asyncio.to_thread(replay, entry_id, topic=entry["dlq_topic"], max_replays=max_replays)
         await self._closed([entry_id], "replay")
         return {**entry, "open": False, "action": "replayed"}
 
