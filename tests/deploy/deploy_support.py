@@ -17,6 +17,7 @@ import importlib
 import inspect
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ COMPOSE_COMBINATIONS: dict[str, tuple[str, ...]] = {
     "prod+sasl-ssl": ("prod", "sasl-ssl"),
 }
 K8S = ROOT / "deploy" / "k8s"
+DOCKERFILE = ROOT / "Dockerfile"  # every service image; build arguments name the service
 ENV_EXAMPLE = ROOT / ".env.example"
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
 
@@ -77,8 +79,19 @@ class Deployable:
         return f"bookshelf-{self.spec.name}"
 
     @property
-    def dockerfile(self) -> Path:
-        return self.folder / "Dockerfile"
+    def build_args(self) -> dict[str, str]:
+        """The build arguments of the one Dockerfile that make it this service's image."""
+        spec = self.spec
+        return {
+            "SERVICE": spec.name,
+            "MODULE": spec.module,
+            "ENV_PREFIX": spec.env_prefix,
+            "PORT": str(spec.port),
+        }
+
+    def stages(self) -> list[list[tuple[str, str]]]:
+        """The Dockerfile's instructions by stage, with this service's build arguments filled in."""
+        return stages(DOCKERFILE, self.build_args)
 
 
 DEPLOYABLES: tuple[Deployable, ...] = tuple(Deployable(spec) for spec in SERVICES)
@@ -162,9 +175,12 @@ def env_example_variables() -> set[str]:
 # ---------------------------------------------------------------- Dockerfiles
 
 
-def instructions(path: Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) with line continuations joined and comments dropped."""
+def instructions(path: Path, build_args: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with line continuations joined and comments dropped; ``${NAME}`` of each
+    of ``build_args`` replaced by its value, as ``docker build --build-arg NAME=value`` does."""
     joined = re.sub(r"\\\n", " ", path.read_text())
+    for name, value in (build_args or {}).items():
+        joined = joined.replace("${" + name + "}", value)
     out = []
     for line in joined.splitlines():
         line = line.strip()
@@ -174,10 +190,10 @@ def instructions(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-def stages(path: Path) -> list[list[tuple[str, str]]]:
+def stages(path: Path, build_args: Mapping[str, str] | None = None) -> list[list[tuple[str, str]]]:
     """Instructions grouped by build stage (each FROM starts one)."""
     groups: list[list[tuple[str, str]]] = []
-    for instruction in instructions(path):
+    for instruction in instructions(path, build_args):
         if instruction[0] == "FROM":
             groups.append([])
         if groups:

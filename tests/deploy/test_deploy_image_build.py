@@ -1,6 +1,7 @@
-"""The builder stage of every Dockerfile, replayed without Docker: the files its COPY lines copy (minus
-.dockerignore) go to a scratch context, its two `uv sync` commands run there offline from the uv cache,
-and the resulting venv must run the service's module and hold no development tooling.
+"""The builder stage of the Dockerfile with each service's build arguments, replayed without Docker: the
+files its COPY lines copy (minus .dockerignore) go to a scratch context, its two `uv sync` commands run
+there offline from the uv cache, and the resulting venv must run the service's module and hold no
+development tooling.
 
 This proves the COPY list is enough for `uv sync --frozen` (workspace discovery, the lock, the build
 of each member) and that the runtime venv is what the image ships. It does not prove the base image.
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.deploy_support import DEPLOYABLES, ROOT, Deployable, stages
+from tests.deploy.deploy_support import DEPLOYABLES, ROOT, Deployable
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +38,7 @@ DEV_ONLY = (
 def replay_copies(item: Deployable, context: Path) -> list[str]:
     """Copy what the builder stage copies into ``context``; return its `uv sync` commands."""
     commands = []
-    for word, rest in stages(item.dockerfile)[0]:
+    for word, rest in item.stages()[0]:
         if word == "COPY":
             *sources, _destination = rest.split()
             for source in sources:

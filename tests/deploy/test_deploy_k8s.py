@@ -270,9 +270,18 @@ def test_the_base_names_a_registry_placeholder_and_its_own_namespace() -> None:
         assert container["image"].endswith(":0.1.0"), container["image"]
 
 
-def test_dev_overlay_copies_the_database_script_unchanged() -> None:
+def test_dev_overlay_runs_the_one_database_script() -> None:
+    """The dev overlay's postgres-init ConfigMap holds deploy/postgres/create-databases.sh as it is
+    (built from that file, not a copy of it), in the overlay's namespace."""
     original = ROOT / "deploy" / "postgres" / "create-databases.sh"
-    assert (K8S / "overlays" / "dev" / "create-databases.sh").read_bytes() == original.read_bytes()
+    assert list((K8S / "overlays" / "dev").glob("*.sh")) == []
+    [script] = [
+        d
+        for d in built("dev")
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "postgres-init-script"
+    ]
+    assert script["data"] == {"create-databases.sh": original.read_text()}
+    assert script["metadata"]["namespace"] == "bookshelf-dev"
 
 
 def test_strimzi_topics_are_the_topic_plan() -> None:
