@@ -50,17 +50,19 @@ from bookshelf_contracts.shipping import (
     ShipmentFailed,
 )
 from bookshelf_contracts.supplier import SupplierPayloadReceived
-from bookshelf_contracts.topics import (
+from bookshelf_contracts.topic_names import (
     CATALOG_BOOKS,
     INVENTORY_COMMANDS,
     INVENTORY_RESERVATIONS,
     INVENTORY_STOCK,
     ORDERING_COMMANDS,
     ORDERING_ORDERS,
-    SAGA_INPUT_TOPICS,
     SHIPPING_COMMANDS,
     SHIPPING_SHIPMENTS,
     SUPPLIER_BOOK_SUPPLY,
+)
+from bookshelf_contracts.topics import (
+    SAGA_INPUT_TOPICS,
     TOPICS,
     TopicSpec,
     all_topic_names,

@@ -18,6 +18,9 @@ class Message(BaseModel):
     TYPE: ClassVar[str] = "Message"
     # Schema version of the contract (not the aggregate version some events carry as a field).
     VERSION: ClassVar[int] = 1
+    # The primary topic that carries it (``topics.TOPICS`` derives each topic's types from this); empty
+    # for the legacy versions kept for upcasting.
+    TOPIC: ClassVar[str] = ""
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

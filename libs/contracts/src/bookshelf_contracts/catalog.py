@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import AfterValidator, Field, StringConstraints
 
 from bookshelf_contracts.base import Event
+from bookshelf_contracts.topic_names import CATALOG_BOOKS
 from bookshelf_contracts.values import AggregateVersion, Author, Genre, Isbn13, Money, Title
 
 
@@ -42,9 +43,13 @@ class _BookState(Event):
 class BookAdded(_BookState):
     """A book entered the catalog; carries its full state (version 1)."""
 
+    TOPIC: ClassVar[str] = CATALOG_BOOKS
+
 
 class BookDetailsUpdated(_BookState):
     """A book's details changed; carries the full state after the change."""
+
+    TOPIC: ClassVar[str] = CATALOG_BOOKS
 
 
 class BookPriceUpdated(Event):
@@ -53,6 +58,8 @@ class BookPriceUpdated(Event):
     VERSION 2. Version 1 carried ``old_amount``/``new_amount`` strings plus one ``currency``
     (see ``upcasters.BookPriceUpdatedV1``); ``parse_message`` upcasts it.
     """
+
+    TOPIC: ClassVar[str] = CATALOG_BOOKS
 
     VERSION: ClassVar[int] = 2
 

@@ -6,12 +6,13 @@ Topics: ``inventory.stock`` (key book_id), ``inventory.reservations`` and ``inve
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, ClassVar, Self
 from uuid import UUID
 
 from pydantic import Field, model_validator
 
 from bookshelf_contracts.base import Command, Event
+from bookshelf_contracts.topic_names import INVENTORY_COMMANDS, INVENTORY_RESERVATIONS, INVENTORY_STOCK
 from bookshelf_contracts.values import AggregateVersion, Count, ShortLine, StockLine
 
 # --- inventory.stock -------------------------------------------------------------------------------
@@ -19,6 +20,8 @@ from bookshelf_contracts.values import AggregateVersion, Count, ShortLine, Stock
 
 class StockRestocked(Event):
     """``quantity`` units were added to a book's stock; ``on_hand`` is the new absolute level."""
+
+    TOPIC: ClassVar[str] = INVENTORY_STOCK
 
     book_id: UUID
     quantity: Annotated[int, Field(ge=1, le=100_000)]
@@ -28,6 +31,8 @@ class StockRestocked(Event):
 
 class InventoryLevelChanged(Event):
     """A book's stock record changed; absolute levels so read models can apply by version."""
+
+    TOPIC: ClassVar[str] = INVENTORY_STOCK
 
     book_id: UUID
     on_hand: Count
@@ -51,12 +56,16 @@ class InventoryLevelChanged(Event):
 class StockReserved(Event):
     """Every line of an order's reservation was reserved."""
 
+    TOPIC: ClassVar[str] = INVENTORY_RESERVATIONS
+
     order_id: UUID
     lines: list[StockLine]
 
 
 class StockReservationFailed(Event):
     """An order's reservation failed and nothing changed; ``short_lines`` say which lines were short."""
+
+    TOPIC: ClassVar[str] = INVENTORY_RESERVATIONS
 
     order_id: UUID
     short_lines: list[ShortLine]
@@ -65,12 +74,16 @@ class StockReservationFailed(Event):
 class StockReleased(Event):
     """An order's reservation was returned to available stock."""
 
+    TOPIC: ClassVar[str] = INVENTORY_RESERVATIONS
+
     order_id: UUID
     lines: list[StockLine]
 
 
 class StockCommitted(Event):
     """An order's reserved goods left the warehouse (on_hand and reserved both went down)."""
+
+    TOPIC: ClassVar[str] = INVENTORY_RESERVATIONS
 
     order_id: UUID
     lines: list[StockLine]
@@ -82,6 +95,8 @@ class StockCommitted(Event):
 class ReserveStock(Command):
     """Reserve all of an order's lines, or none."""
 
+    TOPIC: ClassVar[str] = INVENTORY_COMMANDS
+
     order_id: UUID
     lines: Annotated[list[StockLine], Field(min_length=1, max_length=50)]
 
@@ -89,10 +104,14 @@ class ReserveStock(Command):
 class ReleaseStock(Command):
     """Release what an order reserved (a no-op when nothing is reserved)."""
 
+    TOPIC: ClassVar[str] = INVENTORY_COMMANDS
+
     order_id: UUID
 
 
 class CommitStock(Command):
     """Commit an order's reservation: its goods left the warehouse."""
+
+    TOPIC: ClassVar[str] = INVENTORY_COMMANDS
 
     order_id: UUID

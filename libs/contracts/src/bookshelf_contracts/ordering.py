@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from pydantic import Field
 
 from bookshelf_contracts.base import Command, Event
+from bookshelf_contracts.topic_names import ORDERING_COMMANDS, ORDERING_ORDERS
 from bookshelf_contracts.values import (
     Address,
     AggregateVersion,
@@ -25,6 +26,8 @@ from bookshelf_contracts.values import (
 class OrderPlaced(Event):
     """An order was placed (status PENDING); carries the full order."""
 
+    TOPIC: ClassVar[str] = ORDERING_ORDERS
+
     order_id: UUID
     customer: Customer
     shipping_address: Address
@@ -36,12 +39,16 @@ class OrderPlaced(Event):
 class OrderConfirmed(Event):
     """An order's stock was reserved and the order confirmed."""
 
+    TOPIC: ClassVar[str] = ORDERING_ORDERS
+
     order_id: UUID
     version: AggregateVersion
 
 
 class OrderCancelled(Event):
     """An order was cancelled from ``previous_status`` (PENDING or CONFIRMED) for ``reason``."""
+
+    TOPIC: ClassVar[str] = ORDERING_ORDERS
 
     order_id: UUID
     reason: Reason
@@ -52,6 +59,8 @@ class OrderCancelled(Event):
 class OrderShipped(Event):
     """An order's shipment left the warehouse."""
 
+    TOPIC: ClassVar[str] = ORDERING_ORDERS
+
     order_id: UUID
     tracking_number: TrackingNumber
     version: AggregateVersion
@@ -59,6 +68,8 @@ class OrderShipped(Event):
 
 class OrderDelivered(Event):
     """An order reached its customer."""
+
+    TOPIC: ClassVar[str] = ORDERING_ORDERS
 
     order_id: UUID
     version: AggregateVersion
@@ -70,11 +81,15 @@ class OrderDelivered(Event):
 class ConfirmOrder(Command):
     """Confirm a PENDING order (its stock is reserved)."""
 
+    TOPIC: ClassVar[str] = ORDERING_COMMANDS
+
     order_id: UUID
 
 
 class CancelOrder(Command):
     """Cancel an order for ``reason``; ``short_lines`` when stock ran out."""
+
+    TOPIC: ClassVar[str] = ORDERING_COMMANDS
 
     order_id: UUID
     reason: Reason
@@ -84,11 +99,15 @@ class CancelOrder(Command):
 class MarkOrderShipped(Command):
     """Record that an order's shipment was dispatched under ``tracking_number``."""
 
+    TOPIC: ClassVar[str] = ORDERING_COMMANDS
+
     order_id: UUID
     tracking_number: TrackingNumber
 
 
 class MarkOrderDelivered(Command):
     """Record that an order was delivered."""
+
+    TOPIC: ClassVar[str] = ORDERING_COMMANDS
 
     order_id: UUID

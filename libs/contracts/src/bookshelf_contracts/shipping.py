@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import Field
 
 from bookshelf_contracts.base import Command, Event
+from bookshelf_contracts.topic_names import SHIPPING_COMMANDS, SHIPPING_SHIPMENTS
 from bookshelf_contracts.values import (
     AggregateVersion,
     DeliveryAddress,
@@ -27,6 +28,8 @@ class CreateShipment(Command):
     blank street (see ``upcasters.CreateShipmentV1`` and docs/adr/0007); ``parse_message`` upcasts it.
     """
 
+    TOPIC: ClassVar[str] = SHIPPING_COMMANDS
+
     VERSION: ClassVar[int] = 2
 
     order_id: UUID
@@ -36,6 +39,8 @@ class CreateShipment(Command):
 
 class CancelShipment(Command):
     """Cancel an order's shipment if it is still CREATED."""
+
+    TOPIC: ClassVar[str] = SHIPPING_COMMANDS
 
     order_id: UUID
     reason: Reason
@@ -47,6 +52,8 @@ class CancelShipment(Command):
 class ShipmentCreated(Event):
     """A shipment was created for an order (status CREATED)."""
 
+    TOPIC: ClassVar[str] = SHIPPING_SHIPMENTS
+
     shipment_id: UUID
     order_id: UUID
     tracking_number: TrackingNumber
@@ -56,12 +63,16 @@ class ShipmentCreated(Event):
 class ShipmentFailed(Event):
     """No shipment could be created for an order (e.g. undeliverable address); none is kept."""
 
+    TOPIC: ClassVar[str] = SHIPPING_SHIPMENTS
+
     order_id: UUID
     reason: Reason
 
 
 class ShipmentDispatched(Event):
     """A shipment left the warehouse."""
+
+    TOPIC: ClassVar[str] = SHIPPING_SHIPMENTS
 
     shipment_id: UUID
     order_id: UUID
@@ -72,6 +83,8 @@ class ShipmentDispatched(Event):
 class ShipmentDelivered(Event):
     """A shipment reached its address."""
 
+    TOPIC: ClassVar[str] = SHIPPING_SHIPMENTS
+
     shipment_id: UUID
     order_id: UUID
     version: AggregateVersion
@@ -79,6 +92,8 @@ class ShipmentDelivered(Event):
 
 class ShipmentCancelled(Event):
     """A CREATED shipment was cancelled."""
+
+    TOPIC: ClassVar[str] = SHIPPING_SHIPMENTS
 
     shipment_id: UUID
     order_id: UUID

@@ -9,16 +9,18 @@ from dataclasses import dataclass
 
 from bookshelf_contracts.base import Message
 from bookshelf_contracts.errors import UnknownMessageType
-
-CATALOG_BOOKS = "catalog.books"
-INVENTORY_STOCK = "inventory.stock"
-INVENTORY_RESERVATIONS = "inventory.reservations"
-ORDERING_ORDERS = "ordering.orders"
-SHIPPING_SHIPMENTS = "shipping.shipments"
-INVENTORY_COMMANDS = "inventory.commands"
-ORDERING_COMMANDS = "ordering.commands"
-SHIPPING_COMMANDS = "shipping.commands"
-SUPPLIER_BOOK_SUPPLY = "supplier.book-supply"
+from bookshelf_contracts.registry import CONTRACTS
+from bookshelf_contracts.topic_names import (
+    CATALOG_BOOKS,
+    INVENTORY_COMMANDS,
+    INVENTORY_RESERVATIONS,
+    INVENTORY_STOCK,
+    ORDERING_COMMANDS,
+    ORDERING_ORDERS,
+    SHIPPING_COMMANDS,
+    SHIPPING_SHIPMENTS,
+    SUPPLIER_BOOK_SUPPLY,
+)
 
 BULK_SUFFIX = ".bulk"
 DLQ_SUFFIX = ".dlq"
@@ -30,47 +32,42 @@ DEFAULT_PARTITIONS = 6
 
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
-    """A primary topic: its name, the message field that is its key, partitions, and the types it carries."""
+    """A primary topic: its name, the message field that is its key, partitions, and the types it carries
+    (the contract classes whose ``TOPIC`` is this topic, in declaration order)."""
 
     name: str
     key_field: str
     partitions: int = DEFAULT_PARTITIONS
-    types: tuple[str, ...] = ()
 
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The type names of the contracts this topic carries."""
+        return _CARRIED.get(self.name, ())
+
+
+def _carried_by_topic() -> dict[str, tuple[str, ...]]:
+    carried: dict[str, tuple[str, ...]] = {}
+    for cls in CONTRACTS:
+        carried[cls.TOPIC] = (*carried.get(cls.TOPIC, ()), cls.TYPE)
+    return carried
+
+
+_CARRIED = _carried_by_topic()
 
 TOPICS: tuple[TopicSpec, ...] = (
-    TopicSpec(CATALOG_BOOKS, "book_id", types=("BookAdded", "BookPriceUpdated", "BookDetailsUpdated")),
-    TopicSpec(INVENTORY_STOCK, "book_id", types=("StockRestocked", "InventoryLevelChanged")),
-    TopicSpec(
-        INVENTORY_RESERVATIONS,
-        "order_id",
-        types=("StockReserved", "StockReservationFailed", "StockReleased", "StockCommitted"),
-    ),
-    TopicSpec(
-        ORDERING_ORDERS,
-        "order_id",
-        types=("OrderPlaced", "OrderConfirmed", "OrderCancelled", "OrderShipped", "OrderDelivered"),
-    ),
-    TopicSpec(
-        SHIPPING_SHIPMENTS,
-        "order_id",
-        types=(
-            "ShipmentCreated",
-            "ShipmentFailed",
-            "ShipmentDispatched",
-            "ShipmentDelivered",
-            "ShipmentCancelled",
-        ),
-    ),
-    TopicSpec(INVENTORY_COMMANDS, "order_id", types=("ReserveStock", "ReleaseStock", "CommitStock")),
-    TopicSpec(
-        ORDERING_COMMANDS,
-        "order_id",
-        types=("ConfirmOrder", "CancelOrder", "MarkOrderShipped", "MarkOrderDelivered"),
-    ),
-    TopicSpec(SHIPPING_COMMANDS, "order_id", types=("CreateShipment", "CancelShipment")),
-    TopicSpec(SUPPLIER_BOOK_SUPPLY, "payload_id", types=("SupplierPayloadReceived",)),
+    TopicSpec(CATALOG_BOOKS, "book_id"),
+    TopicSpec(INVENTORY_STOCK, "book_id"),
+    TopicSpec(INVENTORY_RESERVATIONS, "order_id"),
+    TopicSpec(ORDERING_ORDERS, "order_id"),
+    TopicSpec(SHIPPING_SHIPMENTS, "order_id"),
+    TopicSpec(INVENTORY_COMMANDS, "order_id"),
+    TopicSpec(ORDERING_COMMANDS, "order_id"),
+    TopicSpec(SHIPPING_COMMANDS, "order_id"),
+    TopicSpec(SUPPLIER_BOOK_SUPPLY, "payload_id"),
 )
+
+if _unknown := set(_CARRIED) - {spec.name for spec in TOPICS}:
+    raise RuntimeError(f"contracts name topics that are not in TOPICS: {sorted(_unknown)}")
 
 _BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in TOPICS}
 _BY_TYPE: dict[str, TopicSpec] = {type_name: spec for spec in TOPICS for type_name in spec.types}

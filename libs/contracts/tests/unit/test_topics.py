@@ -44,6 +44,15 @@ def test_every_type_maps_to_exactly_one_topic() -> None:
     assert set(carried) == {cls.TYPE for cls in CONTRACTS}
 
 
+def test_each_contract_names_its_own_topic_and_that_topic_carries_it() -> None:
+    names = {spec.name for spec in TOPICS}
+    for cls in CONTRACTS:
+        assert "TOPIC" in cls.__dict__, f"{cls.TYPE} inherits its topic instead of naming it"
+        assert cls.TOPIC in names, cls.TYPE
+        assert cls.TYPE in topic_spec(cls.TOPIC).types
+        assert topic_for(cls) == cls.TOPIC
+
+
 def test_commands_travel_on_command_topics() -> None:
     for cls in CONTRACTS:
         is_command_topic = topic_for(cls).endswith(".commands")
