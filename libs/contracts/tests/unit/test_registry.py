@@ -1,5 +1,8 @@
+import importlib
+import pkgutil
 from uuid import uuid4
 
+import bookshelf_contracts
 import pytest
 from bookshelf_contracts import (
     CONTRACTS,
@@ -15,7 +18,8 @@ from bookshelf_contracts import (
     parse_data,
     parse_message,
 )
-from bookshelf_contracts.upcasters import BookPriceUpdatedV1, CreateShipmentV1
+from bookshelf_contracts.base import Command, Event
+from bookshelf_contracts.upcasters import LEGACY_CONTRACTS, BookPriceUpdatedV1, CreateShipmentV1
 from bookshelf_contracts.upcasting import UPCASTERS, Upcasters
 
 
@@ -33,8 +37,36 @@ def _envelope(type_name: str, version: int, data: dict[str, object]) -> Envelope
     )
 
 
+def _message_classes_defined_in_the_package() -> set[type[Message]]:
+    """Every public Message subclass any module of bookshelf_contracts defines (not the bases)."""
+    found: set[type[Message]] = set()
+    for info in pkgutil.iter_modules(bookshelf_contracts.__path__):
+        module = importlib.import_module(f"bookshelf_contracts.{info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Message)
+                and value.__module__ == module.__name__
+                and not value.__name__.startswith("_")
+                and value not in (Message, Event, Command)
+            ):
+                found.add(value)
+    return found
+
+
+def test_every_contract_class_is_registered_or_a_legacy_version() -> None:
+    """A class defined in a module the registry does not collect would be silently unknown."""
+    assert _message_classes_defined_in_the_package() == set(CONTRACTS) | set(LEGACY_CONTRACTS)
+
+
+def test_every_contract_has_a_sample(samples: dict[str, Message]) -> None:
+    assert sorted(samples) == sorted(message_types())
+    for type_name, message in samples.items():
+        assert type(message) is message_class(type_name)
+
+
 def test_every_contract_is_registered_once() -> None:
-    assert len(CONTRACTS) == 29
+    assert len(message_types()) == len(CONTRACTS) == len({cls.TYPE for cls in CONTRACTS})
     assert sorted(message_types()) == sorted(cls.TYPE for cls in CONTRACTS)
     for cls in CONTRACTS:
         assert message_class(cls.TYPE) is cls

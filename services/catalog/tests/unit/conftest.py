@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -13,12 +12,8 @@ from bookshelf_catalog.domain.model import Book
 from bookshelf_catalog.service_layer.messagebus import MessageBus
 from bookshelf_catalog.service_layer.repositories import BookRepository, SupplierPayloadRepository
 from bookshelf_catalog.service_layer.unit_of_work import Lane, UnitOfWork
-from bookshelf_contracts import Currency, Message, Money
+from bookshelf_contracts import Message
 from bookshelf_servicekit.idempotency import InMemoryIdempotencyRepository
-
-
-def usd(amount: str) -> Money:
-    return Money(amount=Decimal(amount), currency=Currency.USD)
 
 
 class FakeBookRepository(BookRepository):

@@ -10,8 +10,7 @@ import pytest
 from bookshelf_catalog.domain.exceptions import InvalidBook
 from bookshelf_catalog.domain.model import Book
 from bookshelf_contracts import BookAdded, BookDetailsUpdated, BookPriceUpdated, Currency, Genre, Money
-
-from .conftest import usd
+from bookshelf_contracts.testing import usd
 
 
 def valid(**overrides: Any) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from bookshelf_catalog.domain.exceptions import BookNotFound, DuplicateIsbn, Inv
 from bookshelf_catalog.domain.model import Book
 from bookshelf_catalog.service_layer import commands
 from bookshelf_catalog.service_layer.messagebus import MessageBus
+from bookshelf_contracts.testing import usd
 from bookshelf_servicekit.idempotency import IdempotencyKeyReused, IdempotencyRequest
 
-from .conftest import FakeUnitOfWork, usd
+from .conftest import FakeUnitOfWork
 
 ISBN = "9780306406157"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,16 +12,11 @@ from bookshelf_contracts import (
     BookAdded,
     BookDetailsUpdated,
     BookPriceUpdated,
-    Currency,
-    Money,
     bulk,
 )
+from bookshelf_contracts.testing import usd
 from bookshelf_infra.testing import eventually
 from bookshelf_ordering.adapters.repository import SqlCatalogReplica
-
-
-def usd(amount: str) -> Money:
-    return Money(amount=Decimal(amount), currency=Currency.USD)
 
 
 def book_added(book_id: uuid.UUID, title: str = "Dune", amount: str = "12.99") -> BookAdded:

@@ -12,7 +12,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -22,23 +21,18 @@ from bookshelf_contracts import (
     BookAdded,
     BookDetailsUpdated,
     BookPriceUpdated,
-    Currency,
     Envelope,
     Message,
-    Money,
     dlq,
     key_for,
 )
+from bookshelf_contracts.testing import usd
 from bookshelf_infra.testing import eventually, unique_name
 from bookshelf_messaging import BatchHandler, ConsumerRunner, KafkaSettings, create_topic
 from bookshelf_ordering.entrypoints.consumers import replica_batch_handler
 from bookshelf_ordering.service_layer.replica import EVENT_HANDLERS
 
 from .test_ordering_catalog_replica import replica_row
-
-
-def usd(amount: str) -> Money:
-    return Money(amount=Decimal(amount), currency=Currency.USD)
 
 
 def added(book_id: uuid.UUID, title: str = "Dune", amount: str = "12.99") -> BookAdded:

@@ -9,14 +9,11 @@ from decimal import Decimal
 
 import pytest
 from bookshelf_contracts import Address, Currency, Customer, Money
+from bookshelf_contracts.testing import usd
 from bookshelf_ordering.domain.model import Order
 from bookshelf_ordering.domain.placement import CatalogEntry, RequestedLine
 
 T0 = datetime(2024, 11, 26, 9, 0, tzinfo=UTC)
-
-
-def usd(amount: str) -> Money:
-    return Money(amount=Decimal(amount), currency=Currency.USD)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -28,12 +27,12 @@ from bookshelf_contracts import (
     Envelope,
     InventoryLevelChanged,
     Message,
-    Money,
     bulk,
     dlq,
     key_for,
     topic_for,
 )
+from bookshelf_contracts.testing import usd
 from bookshelf_infra.pgadmin import PostgresAdmin
 from bookshelf_infra.testing import eventually, unique_name
 from bookshelf_messaging import ConsumerRunner, KafkaSettings, create_topic, ensure_topics
@@ -46,11 +45,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 Record = ConsumerRecord[bytes, bytes]
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
-
-
-def usd(amount: str) -> Money:
-    """``amount`` US dollars."""
-    return Money(amount=Decimal(amount), currency="USD")
 
 
 def book_added(book_id: UUID | None = None, **fields: Any) -> BookAdded:

@@ -19,12 +19,13 @@ from bookshelf_contracts import (
     Envelope,
     Message,
 )
+from bookshelf_contracts.testing import usd
 from bookshelf_messaging import BatchHandler
 from bookshelf_storefront.entrypoints.consumers import live_handlers
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from .batching import send_together
-from .conftest import StorefrontIT, Twin, book_added, header, ok, stock, usd
+from .conftest import StorefrontIT, Twin, book_added, header, ok, stock
 
 
 def details(book_id: UUID, title: str, version: int, amount: str = "10.00") -> BookDetailsUpdated:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from uuid import uuid4
 
 from bookshelf_contracts import BookDetailsUpdated, BookPriceUpdated
+from bookshelf_contracts.testing import usd
 
-from .conftest import StorefrontIT, book_added, ok, stock, token, usd
+from .conftest import StorefrontIT, book_added, ok, stock, token
 
 
 async def test_a_book_appears_with_its_stock(storefront_it: StorefrontIT) -> None:

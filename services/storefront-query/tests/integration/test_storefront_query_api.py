@@ -7,8 +7,9 @@ from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
+from bookshelf_contracts.testing import usd
 
-from .conftest import StorefrontIT, book_added, ok, stock, token, usd
+from .conftest import StorefrontIT, book_added, ok, stock, token
 
 ENVELOPE = {"entries", "total", "limit", "offset", "page", "total_pages", "has_next", "has_prev"}
 

@@ -19,8 +19,9 @@ from bookshelf_contracts import (
     ShipmentDelivered,
     ShipmentDispatched,
 )
+from bookshelf_contracts.testing import usd
 
-from .conftest import StorefrontIT, book_added, ok, usd
+from .conftest import StorefrontIT, book_added, ok
 
 ADDRESS = Address(street="1 Main St", city="Springfield", zip_code="12345")
 TRACKING = "TRK-AB12CD34EF"

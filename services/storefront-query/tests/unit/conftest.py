@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from uuid import UUID
 
-from bookshelf_contracts import Address, Customer, Money, OrderLineData, OrderPlaced
+from bookshelf_contracts import Address, Customer, OrderLineData, OrderPlaced
+from bookshelf_contracts.testing import usd
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -14,10 +14,6 @@ T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 def at(minutes: int) -> datetime:
     """T0 plus ``minutes``."""
     return T0 + timedelta(minutes=minutes)
-
-
-def usd(amount: str) -> Money:
-    return Money(amount=Decimal(amount), currency="USD")
 
 
 def order_placed(order_id: UUID, lines: list[tuple[UUID, int, str]]) -> OrderPlaced:

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ._net import free_port
+from .._net import free_port
 
 __all__ = ["TestDatabase", "eventually", "free_port", "partitions_of", "unique_name"]
 
