@@ -8,7 +8,14 @@ from uuid import UUID
 
 import orjson
 import sqlalchemy as sa
-from bookshelf_contracts import Address, CancelShipment, CreateShipment, Envelope, StockLine
+from bookshelf_contracts import (
+    SHIPPING_COMMANDS,
+    Address,
+    CancelShipment,
+    CreateShipment,
+    Envelope,
+    StockLine,
+)
 from bookshelf_infra.testing import eventually
 from prometheus_client import REGISTRY
 
@@ -41,7 +48,7 @@ async def scalar(it: ShippingIT, sql: str, **params: object) -> object:
 async def test_create_shipment_announces_shipment_created(shipping_it: ShippingIT) -> None:
     order_id = uuid.uuid4()
     await shipping_it.send(create_cmd(order_id))
-    (record,) = await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id))
+    (record,) = await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id=order_id))
     assert record.key == str(order_id).encode()
     data = envelope_of(record)["data"]
     assert re.fullmatch(r"TRK-[A-Z0-9]{10}", data["tracking_number"])
@@ -57,7 +64,7 @@ async def test_create_shipment_announces_shipment_created(shipping_it: ShippingI
 async def test_the_event_carries_the_commands_correlation_and_causation(shipping_it: ShippingIT) -> None:
     order_id = uuid.uuid4()
     command = await shipping_it.send(create_cmd(order_id))
-    (record,) = await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id))
+    (record,) = await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id=order_id))
     created = Envelope.from_json(record.value)
     assert created.correlation_id == command.correlation_id
     assert created.causation_id == str(command.message_id)
@@ -67,7 +74,7 @@ async def test_the_event_carries_the_commands_correlation_and_causation(shipping
 async def test_an_unserved_country_fails_and_keeps_no_shipment(shipping_it: ShippingIT) -> None:
     order_id = uuid.uuid4()
     await shipping_it.send(create_cmd(order_id, country="AQ"))
-    (record,) = await shipping_it.shipments.wait_for(event("ShipmentFailed", order_id))
+    (record,) = await shipping_it.shipments.wait_for(event("ShipmentFailed", order_id=order_id))
     assert envelope_of(record)["data"]["reason"] == (
         "country AQ is not served; served: US, CA, GB, DE, FR, NL, IE, AU"
     )
@@ -76,7 +83,7 @@ async def test_an_unserved_country_fails_and_keeps_no_shipment(shipping_it: Ship
     assert count == 0
     # A repeated command answers the stored failure again, still without a shipment.
     await shipping_it.send(create_cmd(order_id, country="AQ"))
-    first, again = await shipping_it.shipments.wait_for(event("ShipmentFailed", order_id), count=2)
+    first, again = await shipping_it.shipments.wait_for(event("ShipmentFailed", order_id=order_id), count=2)
     assert envelope_of(first)["data"] == envelope_of(again)["data"]
     assert await shipments_of(shipping_it, order_id) == []
 
@@ -87,9 +94,11 @@ async def test_a_duplicate_delivery_has_no_second_effect(shipping_it: ShippingIT
     await shipping_it.send(create_cmd(order_id), message_id=same_id)
     await shipping_it.send(create_cmd(order_id), message_id=same_id)  # redelivery: the inbox skips it
     await shipping_it.send(create_cmd(order_id))  # the saga asking again: answered, not re-created
-    created = await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id), count=2)
+    created = await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id=order_id), count=2)
     # The second event answers the third record, so the redelivery in between was already skipped.
-    assert len([r for r in shipping_it.shipments.records if event("ShipmentCreated", order_id)(r)]) == 2
+    assert (
+        len([r for r in shipping_it.shipments.records if event("ShipmentCreated", order_id=order_id)(r)]) == 2
+    )
     first, again = (envelope_of(r)["data"] for r in created)
     assert first == again
     assert len(await shipments_of(shipping_it, order_id)) == 1
@@ -105,7 +114,7 @@ def with_address(order_id: UUID, **changes: str) -> bytes:
 async def test_an_invalid_command_lands_in_the_dlq_with_the_reason(shipping_it: ShippingIT) -> None:
     order_id = uuid.uuid4()
     value = with_address(order_id, country="USA")
-    await shipping_it.send_raw(value, key=str(order_id).encode())
+    await shipping_it.send_raw(SHIPPING_COMMANDS, value, key=str(order_id).encode())
     (letter,) = await shipping_it.dead_letters.wait_for(lambda r: r.value == value)
     assert "MessageValidationError" in header(letter, "dlq.error_type")
     message = header(letter, "dlq.error_message")
@@ -115,7 +124,7 @@ async def test_an_invalid_command_lands_in_the_dlq_with_the_reason(shipping_it: 
     assert header(letter, "dlq.attempts") == "1"
     # The consumer moved on: a later command of the same order is handled.
     await shipping_it.send(create_cmd(order_id))
-    await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id))
+    await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id=order_id))
 
 
 async def test_a_blank_street_fails_by_rule_and_is_not_dead_lettered(shipping_it: ShippingIT) -> None:
@@ -123,8 +132,8 @@ async def test_a_blank_street_fails_by_rule_and_is_not_dead_lettered(shipping_it
     # once (and compensates) instead of waiting for its deadline while the command sits in the DLQ.
     order_id = uuid.uuid4()
     value = with_address(order_id, street="   ")
-    await shipping_it.send_raw(value, key=str(order_id).encode())
-    (record,) = await shipping_it.shipments.wait_for(event("ShipmentFailed", order_id))
+    await shipping_it.send_raw(SHIPPING_COMMANDS, value, key=str(order_id).encode())
+    (record,) = await shipping_it.shipments.wait_for(event("ShipmentFailed", order_id=order_id))
     assert record.key == str(order_id).encode()
     assert envelope_of(record)["data"] == {
         "order_id": str(order_id),
@@ -137,8 +146,10 @@ async def test_a_blank_street_fails_by_rule_and_is_not_dead_lettered(shipping_it
     assert kind == "UNDELIVERABLE"
     # Marker: the same command again is answered with the stored failure; by then anything the first
     # record could have caused on the DLQ (same partition, handled before) would be there.
-    await shipping_it.send_raw(with_address(order_id, street="   "), key=str(order_id).encode())
-    first, again = await shipping_it.shipments.wait_for(event("ShipmentFailed", order_id), count=2)
+    await shipping_it.send_raw(
+        SHIPPING_COMMANDS, with_address(order_id, street="   "), key=str(order_id).encode()
+    )
+    first, again = await shipping_it.shipments.wait_for(event("ShipmentFailed", order_id=order_id), count=2)
     assert envelope_of(first)["data"] == envelope_of(again)["data"]
     assert not [r for r in shipping_it.dead_letters.records if str(order_id).encode() in (r.value or b"")]
 
@@ -149,9 +160,12 @@ async def test_cancel_shipment_cancels_a_created_shipment_once(shipping_it: Ship
     await shipping_it.send(CancelShipment(order_id=order_id, reason="timed out"))
     await shipping_it.send(CancelShipment(order_id=order_id, reason="timed out"))  # saga resend: no-op
     await shipping_it.send(create_cmd(order_id))  # marker: its answer follows both cancels
-    await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id), count=2)
-    (cancelled,) = await shipping_it.shipments.wait_for(event("ShipmentCancelled", order_id))
-    assert len([r for r in shipping_it.shipments.records if event("ShipmentCancelled", order_id)(r)]) == 1
+    await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id=order_id), count=2)
+    (cancelled,) = await shipping_it.shipments.wait_for(event("ShipmentCancelled", order_id=order_id))
+    assert (
+        len([r for r in shipping_it.shipments.records if event("ShipmentCancelled", order_id=order_id)(r)])
+        == 1
+    )
     assert envelope_of(cancelled)["data"]["reason"] == "timed out"
     assert envelope_of(cancelled)["data"]["version"] == 2
     (shipment,) = await shipments_of(shipping_it, order_id)
@@ -163,7 +177,7 @@ async def test_cancel_before_creation_makes_a_late_create_fail(shipping_it: Ship
     order_id = uuid.uuid4()
     await shipping_it.send(CancelShipment(order_id=order_id, reason="customer request"))
     await shipping_it.send(create_cmd(order_id))
-    (failed,) = await shipping_it.shipments.wait_for(event("ShipmentFailed", order_id))
+    (failed,) = await shipping_it.shipments.wait_for(event("ShipmentFailed", order_id=order_id))
     assert "cancelled before its shipment was created" in envelope_of(failed)["data"]["reason"]
     assert await shipments_of(shipping_it, order_id) == []
 
@@ -171,15 +185,15 @@ async def test_cancel_before_creation_makes_a_late_create_fail(shipping_it: Ship
 async def test_cancel_after_dispatch_is_acknowledged_without_effect(shipping_it: ShippingIT) -> None:
     order_id = uuid.uuid4()
     await shipping_it.send(create_cmd(order_id))
-    (created,) = await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id))
+    (created,) = await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id=order_id))
     shipment_id = envelope_of(created)["data"]["shipment_id"]
     answer = await shipping_it.http.post(f"/shipments/{shipment_id}/dispatch", headers=STAFF)
     assert answer.status_code == 200, answer.text
     refused = REGISTRY.get_sample_value(REFUSED, {"status": "DISPATCHED"}) or 0.0
     await shipping_it.send(CancelShipment(order_id=order_id, reason="too late"))
     await shipping_it.send(create_cmd(order_id))  # marker: answered after the cancel was handled
-    await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id), count=2)
-    assert not [r for r in shipping_it.shipments.records if event("ShipmentCancelled", order_id)(r)]
+    await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id=order_id), count=2)
+    assert not [r for r in shipping_it.shipments.records if event("ShipmentCancelled", order_id=order_id)(r)]
     assert (await shipments_of(shipping_it, order_id))[0]["status"] == "DISPATCHED"
     assert REGISTRY.get_sample_value(REFUSED, {"status": "DISPATCHED"}) == refused + 1
     # Acknowledged, not dead-lettered (a dead letter keeps the original value).
@@ -189,6 +203,6 @@ async def test_cancel_after_dispatch_is_acknowledged_without_effect(shipping_it:
 async def test_commands_are_recorded_in_the_inbox(shipping_it: ShippingIT) -> None:
     order_id = uuid.uuid4()
     command = await shipping_it.send(create_cmd(order_id))
-    await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id))
+    await shipping_it.shipments.wait_for(event("ShipmentCreated", order_id=order_id))
     sql = "SELECT count(*) FROM inbox WHERE message_id = :m"
     assert await eventually(lambda: scalar(shipping_it, sql, m=command.message_id)) == 1

@@ -19,7 +19,7 @@ async def new_shipment(it: ShippingIT) -> tuple[UUID, str]:
     order_id = uuid.uuid4()
     lines = [StockLine(book_id=uuid.uuid4(), quantity=1)]
     await it.send(CreateShipment(order_id=order_id, address=ADDRESS, lines=lines))
-    (created,) = await it.shipments.wait_for(event("ShipmentCreated", order_id))
+    (created,) = await it.shipments.wait_for(event("ShipmentCreated", order_id=order_id))
     return order_id, str(envelope_of(created)["data"]["shipment_id"])
 
 
@@ -77,7 +77,7 @@ async def test_dispatch_and_deliver_publish_events(shipping_it: ShippingIT) -> N
     answer = await shipping_it.http.post(f"/shipments/{shipment_id}/dispatch", headers=STAFF)
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "DISPATCHED"
-    (dispatched,) = await shipping_it.shipments.wait_for(event("ShipmentDispatched", order_id))
+    (dispatched,) = await shipping_it.shipments.wait_for(event("ShipmentDispatched", order_id=order_id))
     assert dispatched.key == str(order_id).encode()
     data = envelope_of(dispatched)["data"]
     assert (data["shipment_id"], data["version"]) == (shipment_id, 2)
@@ -88,7 +88,7 @@ async def test_dispatch_and_deliver_publish_events(shipping_it: ShippingIT) -> N
     body = answer.json()
     assert body["status"] == "DELIVERED"
     assert [h["status"] for h in body["history"]] == ["CREATED", "DISPATCHED", "DELIVERED"]
-    (delivered,) = await shipping_it.shipments.wait_for(event("ShipmentDelivered", order_id))
+    (delivered,) = await shipping_it.shipments.wait_for(event("ShipmentDelivered", order_id=order_id))
     assert envelope_of(delivered)["data"]["version"] == 3
 
 
@@ -126,10 +126,13 @@ async def test_forbidden_moves_are_409_without_effect(shipping_it: ShippingIT) -
     assert (await shipping_it.http.post(f"{base}/deliver", headers=STAFF)).status_code == 200
     assert (await shipping_it.http.post(f"{base}/deliver", headers=STAFF)).status_code == 409
     assert (await shipping_it.http.post(f"{base}/dispatch", headers=STAFF)).status_code == 409
-    await shipping_it.shipments.wait_for(event("ShipmentDelivered", order_id))
+    await shipping_it.shipments.wait_for(event("ShipmentDelivered", order_id=order_id))
     body = (await shipping_it.http.get(base, headers=STAFF)).json()
     assert (body["status"], body["version"]) == ("DELIVERED", 3)
-    assert len([r for r in shipping_it.shipments.records if event("ShipmentDispatched", order_id)(r)]) == 1
+    assert (
+        len([r for r in shipping_it.shipments.records if event("ShipmentDispatched", order_id=order_id)(r)])
+        == 1
+    )
 
 
 def gauge(metrics: str, name: str) -> float:
