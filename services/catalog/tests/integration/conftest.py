@@ -7,30 +7,35 @@ between them. Tests use unique ISBNs and ids instead of cleaning up.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
-import httpx
-import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import ConsumerRecord
 from bookshelf_catalog.bootstrap import bootstrap
 from bookshelf_catalog.config import CatalogSettings
 from bookshelf_catalog.migrations import upgrade_async
 from bookshelf_infra.pgadmin import PostgresAdmin
-from bookshelf_infra.testing import eventually, unique_name
+from bookshelf_infra.testing.service import ServiceHarness, migrated_database, running_service
+from bookshelf_infra.testing.tap import Tap, data_has, envelope_of
 from bookshelf_messaging import KafkaSettings, ensure_topics
 from bookshelf_servicekit.runtime import Components
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 ADMIN_TOKEN = "integration-admin-token"
 SUPPLIER_SECRET = "integration-supplier-secret"
 STAFF = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+__all__ = [
+    "STAFF",
+    "SUPPLIER_SECRET",
+    "Catalog",
+    "ReadTopic",
+    "data_has",
+    "envelope_of",
+    "isbn13",
+    "wired_catalog",
+]
 
 
 def isbn13() -> str:
@@ -48,48 +53,28 @@ def isbn10_of(isbn: str) -> str:
 
 
 @dataclass
-class Catalog:
-    """The running catalog: HTTP client, engine, broker address."""
+class Catalog(ServiceHarness[Components]):
+    """The running catalog: HTTP client on its app, its parts (engine, broker settings), a producer."""
 
-    http: httpx.AsyncClient
-    engine: AsyncEngine
-    kafka: KafkaSettings
-    components: Components
+
+ReadTopic = Callable[[str], Awaitable[Tap]]
 
 
 @contextlib.asynccontextmanager
 async def wired_catalog(postgres_server: PostgresAdmin, kafka_bootstrap: str) -> AsyncIterator[Catalog]:
     """A catalog on its own new database: relay and supplier-feed consumer running, ASGI client."""
-    name = unique_name("catalog_it")
-    postgres_server.create_database(name)
-    url = postgres_server.sqlalchemy_url(name)
-    await upgrade_async(url)
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap)
     await ensure_topics(kafka)
-    settings = CatalogSettings(
-        env="dev", database_url=url, admin_token=ADMIN_TOKEN, supplier_webhook_secret=SUPPLIER_SECRET
-    )
-    components = bootstrap(settings, kafka=kafka, relay_options={"poll_interval_s": 0.2})
-    assert components.relay is not None
-    runners = [components.relay, *components.consumers]
-    tasks = [asyncio.create_task(r.run()) for r in runners]
-    await eventually(
-        lambda: all(c.is_running for c in components.consumers),  # type: ignore[attr-defined]
-        timeout=30,
-        message="supplier feed consumer never started",
-    )
-    transport = httpx.ASGITransport(app=components.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://catalog") as http:
-        yield Catalog(http=http, engine=components.engine, kafka=kafka, components=components)
-    for runner in runners:
-        runner.stop()
-    await asyncio.wait(tasks, timeout=15)
-    for task in tasks:
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-    await components.engine.dispose()
-    postgres_server.drop_database(name)
+    async with migrated_database(postgres_server, "catalog_it", upgrade_async) as url:
+        settings = CatalogSettings(
+            env="dev", database_url=url, admin_token=ADMIN_TOKEN, supplier_webhook_secret=SUPPLIER_SECRET
+        )
+        components = bootstrap(settings, kafka=kafka, relay_options={"poll_interval_s": 0.2})
+        assert components.relay is not None
+        async with running_service(
+            components, Catalog, base_url="http://catalog", wait_for_consumers=True
+        ) as catalog:
+            yield catalog
 
 
 @pytest.fixture(scope="session")
@@ -98,70 +83,12 @@ async def catalog(postgres_server: PostgresAdmin, kafka_bootstrap: str) -> Async
         yield wired
 
 
-class TopicReader:
-    """Reads a topic from the beginning with its own group and keeps every record seen."""
-
-    def __init__(self, kafka: KafkaSettings, topic: str) -> None:
-        self.topic = topic
-        self.records: list[ConsumerRecord[bytes, bytes]] = []
-        self.consumer = AIOKafkaConsumer(
-            topic,
-            **kafka.aiokafka_kwargs(),
-            group_id=unique_name("it_reader"),
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=10,
-            session_timeout_ms=6000,
-            heartbeat_interval_ms=1000,
-        )
-
-    async def wait_for(
-        self,
-        match: Callable[[ConsumerRecord[bytes, bytes]], bool],
-        *,
-        count: int = 1,
-        timeout: float = 30,  # noqa: ASYNC109
-    ) -> list[ConsumerRecord[bytes, bytes]]:
-        """Poll until ``count`` records match; returns them in topic order."""
-
-        async def enough() -> list[ConsumerRecord[bytes, bytes]] | None:
-            batch = await self.consumer.getmany(timeout_ms=200)
-            for records in batch.values():
-                self.records.extend(records)
-            found = [r for r in self.records if match(r)]
-            return found if len(found) >= count else None
-
-        found = await eventually(
-            enough, timeout=timeout, message=f"{count} matching record(s) on {self.topic}"
-        )
-        return found
-
-
 @pytest.fixture
-async def read_topic(catalog: Catalog) -> AsyncIterator[Callable[[str], Any]]:
-    readers: list[TopicReader] = []
+async def read_topic(catalog: Catalog) -> AsyncIterator[ReadTopic]:
+    """``await read_topic(name)``: a tap on that topic from its beginning (stopped after the test)."""
+    async with contextlib.AsyncExitStack() as taps:
 
-    async def start(topic: str) -> TopicReader:
-        reader = TopicReader(catalog.kafka, topic)
-        await reader.consumer.start()
-        readers.append(reader)
-        return reader
+        async def start(topic: str) -> Tap:
+            return await taps.enter_async_context(Tap(catalog.kafka, topic))
 
-    yield start
-    for reader in readers:
-        await reader.consumer.stop()
-
-
-def envelope(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
-    """The JSON envelope of a record."""
-    value: dict[str, Any] = orjson.loads(record.value)
-    return value
-
-
-def data_has(**expected: Any) -> Callable[[ConsumerRecord[bytes, bytes]], bool]:
-    """A record matcher on envelope data fields."""
-
-    def match(record: ConsumerRecord[bytes, bytes]) -> bool:
-        data = envelope(record).get("data", {})
-        return all(data.get(k) == v for k, v in expected.items())
-
-    return match
+        yield start

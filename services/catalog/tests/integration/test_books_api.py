@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from .conftest import STAFF, Catalog, data_has, envelope, isbn10_of, isbn13
+from .conftest import STAFF, Catalog, ReadTopic, data_has, envelope_of, isbn10_of, isbn13
 
 PROBLEM = "application/problem+json"
 
@@ -35,7 +35,9 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
-async def test_add_get_and_publish_with_the_request_correlation_id(catalog: Catalog, read_topic: Any) -> None:
+async def test_add_get_and_publish_with_the_request_correlation_id(
+    catalog: Catalog, read_topic: ReadTopic
+) -> None:
     book = new_book()
     created = await catalog.http.post("/books", json=book, headers=STAFF | {"X-Correlation-ID": "it-corr-1"})
     assert created.status_code == 201, created.text
@@ -52,7 +54,7 @@ async def test_add_get_and_publish_with_the_request_correlation_id(catalog: Cata
     assert fetched.json() == body
     reader = await read_topic("catalog.books")
     [record] = await reader.wait_for(data_has(book_id=body["book_id"]))
-    event = envelope(record)
+    event = envelope_of(record)
     assert (event["type"], event["correlation_id"], event["producer"]) == (
         "BookAdded",
         "it-corr-1",
@@ -132,7 +134,7 @@ async def test_idempotency_key_replays_the_first_answer(catalog: Catalog) -> Non
     assert "Idempotency-Key" in assert_problem(other, 409)["detail"]
 
 
-async def test_patch_emits_price_and_details_events(catalog: Catalog, read_topic: Any) -> None:
+async def test_patch_emits_price_and_details_events(catalog: Catalog, read_topic: ReadTopic) -> None:
     book_id = (await catalog.http.post("/books", json=new_book(), headers=STAFF)).json()["book_id"]
     price = await catalog.http.patch(
         f"/books/{book_id}", json={"price": {"amount": "12.50", "currency": "USD"}}, headers=STAFF
@@ -152,7 +154,7 @@ async def test_patch_emits_price_and_details_events(catalog: Catalog, read_topic
     assert {e["field"] for e in assert_problem(bad, 422)["errors"]} == {"isbn"}
     reader = await read_topic("catalog.books")
     records = await reader.wait_for(data_has(book_id=book_id), count=5)
-    events = [(envelope(r)["type"], envelope(r)["data"]["version"]) for r in records]
+    events = [(envelope_of(r)["type"], envelope_of(r)["data"]["version"]) for r in records]
     assert events == [
         ("BookAdded", 1),
         ("BookPriceUpdated", 2),
@@ -160,7 +162,7 @@ async def test_patch_emits_price_and_details_events(catalog: Catalog, read_topic
         ("BookPriceUpdated", 4),
         ("BookDetailsUpdated", 5),
     ]
-    price_event = envelope(records[1])["data"]
+    price_event = envelope_of(records[1])["data"]
     assert (price_event["old_price"]["amount"], price_event["new_price"]["amount"]) == ("9.99", "12.50")
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from .conftest import STAFF, Catalog, data_has, envelope, isbn13
+from .conftest import STAFF, Catalog, ReadTopic, data_has, envelope_of, isbn13
 
 CSV = {"Content-Type": "text/csv"}
 
 
 async def test_csv_import_reports_rejected_rows_and_uses_the_bulk_lane(
-    catalog: Catalog, read_topic: Any
+    catalog: Catalog, read_topic: ReadTopic
 ) -> None:
     taken = isbn13()
     assert (
@@ -41,7 +39,7 @@ async def test_csv_import_reports_rejected_rows_and_uses_the_bulk_lane(
     assert rejected == {2: {"price"}, 4: {"isbn"}, 5: {"isbn"}, 7: {"title", "price"}}
     reader = await read_topic("catalog.books.bulk")
     [record] = await reader.wait_for(data_has(isbn=good))
-    event = envelope(record)
+    event = envelope_of(record)
     assert event["type"] == "BookAdded"
     assert (event["data"]["title"], event["data"]["price"]) == (
         "Good One",
@@ -49,7 +47,7 @@ async def test_csv_import_reports_rejected_rows_and_uses_the_bulk_lane(
     )
 
 
-async def test_json_import(catalog: Catalog, read_topic: Any) -> None:
+async def test_json_import(catalog: Catalog, read_topic: ReadTopic) -> None:
     first, second = isbn13(), isbn13()
     books = [
         {
@@ -68,7 +66,7 @@ async def test_json_import(catalog: Catalog, read_topic: Any) -> None:
     assert response.json()["accepted"] == 2
     assert [r["row"] for r in response.json()["rejected"]] == [3, 4]
     reader = await read_topic("catalog.books.bulk")
-    await reader.wait_for(lambda r: envelope(r)["data"].get("isbn") in (first, second), count=2)
+    await reader.wait_for(lambda r: envelope_of(r)["data"].get("isbn") in (first, second), count=2)
 
 
 async def test_import_rejects_bad_headers_types_and_sizes(catalog: Catalog) -> None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from bookshelf_catalog.entrypoints.webhooks import sign
 from bookshelf_infra.testing import eventually
 
-from .conftest import SUPPLIER_SECRET, Catalog, data_has, envelope, isbn13
+from .conftest import SUPPLIER_SECRET, Catalog, ReadTopic, data_has, envelope_of, isbn13
 
 PATH = "/webhooks/book-supply"
 
@@ -55,7 +55,9 @@ async def test_signature_timestamp_and_body_are_checked(catalog: Catalog) -> Non
         assert response.json()["status"] == 400
 
 
-async def test_new_book_flows_through_the_topic_into_the_catalog(catalog: Catalog, read_topic: Any) -> None:
+async def test_new_book_flows_through_the_topic_into_the_catalog(
+    catalog: Catalog, read_topic: ReadTopic
+) -> None:
     isbn = isbn13()
     payload = {
         "event_type": "new_book_available",
@@ -66,8 +68,8 @@ async def test_new_book_flows_through_the_topic_into_the_catalog(catalog: Catalo
     }
     message_id = await post(catalog, payload)
     reader = await read_topic("supplier.book-supply")
-    [record] = await reader.wait_for(lambda r: envelope(r)["message_id"] == message_id)
-    data = envelope(record)["data"]
+    [record] = await reader.wait_for(lambda r: envelope_of(r)["message_id"] == message_id)
+    data = envelope_of(record)["data"]
     assert (data["event_type"], data["payload"]) == ("new_book_available", payload)
     assert record.key == data["payload_id"].encode()
 
@@ -79,7 +81,7 @@ async def test_new_book_flows_through_the_topic_into_the_catalog(catalog: Catalo
     assert (book["title"], book["price"]) == ("Solaris", {"amount": "12.50", "currency": "USD"})
     books = await read_topic("catalog.books")
     [added] = await books.wait_for(data_has(isbn=isbn))
-    assert envelope(added)["causation_id"] == message_id  # caused by the supplier message
+    assert envelope_of(added)["causation_id"] == message_id  # caused by the supplier message
 
 
 async def test_repeated_payload_id_answers_the_first_message_id_without_a_second_effect(
@@ -150,11 +152,13 @@ async def test_known_isbn_and_foreign_event_types_change_nothing(catalog: Catalo
 
 
 async def test_bad_payload_is_dead_lettered_at_once_with_error_headers(
-    catalog: Catalog, read_topic: Any
+    catalog: Catalog, read_topic: ReadTopic
 ) -> None:
     message_id = await post(catalog, {"event_type": "new_book_available", "author": "Nobody", "price": 10})
     dlq = await read_topic("supplier.book-supply.dlq")
-    [record] = await dlq.wait_for(lambda r: r.value is not None and envelope(r)["message_id"] == message_id)
+    [record] = await dlq.wait_for(
+        lambda r: r.value is not None and envelope_of(r)["message_id"] == message_id
+    )
     headers = {name: value.decode() for name, value in record.headers}
     assert headers["dlq.original_topic"] == "supplier.book-supply"
     assert headers["dlq.consumer_group"] == "catalog.supplier-feed"

@@ -9,13 +9,12 @@ limit, nothing is stored, and the relay keeps publishing what comes next.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from bookshelf_messaging.limits import MAX_MESSAGE_BYTES
 
-from .conftest import Catalog, envelope
+from .conftest import Catalog, ReadTopic, envelope_of
 from .test_supplier_feed import PATH, post, signed
 
 
@@ -39,7 +38,7 @@ async def stored(catalog: Catalog, payload_id: str) -> int:
 
 
 async def test_a_webhook_too_large_to_publish_is_413_and_the_relay_keeps_going(
-    catalog: Catalog, read_topic: Any
+    catalog: Catalog, read_topic: ReadTopic
 ) -> None:
     for size in (1_020_000, MAX_MESSAGE_BYTES - 500):  # over the body limit; over the record limit
         payload_id, body = payload_of_size(size)
@@ -55,6 +54,6 @@ async def test_a_webhook_too_large_to_publish_is_413_and_the_relay_keeps_going(
     # The relay is alive: the next payload is published.
     message_id = await post(catalog, {"id": f"sup-{uuid.uuid4()}", "event_type": "price_dropped"})
     reader = await read_topic("supplier.book-supply")
-    await reader.wait_for(lambda r: envelope(r)["message_id"] == message_id)
+    await reader.wait_for(lambda r: envelope_of(r)["message_id"] == message_id)
     assert catalog.components.relay is not None
     assert catalog.components.relay.is_active

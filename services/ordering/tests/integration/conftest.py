@@ -7,18 +7,15 @@ manual assignment (no group join to wait for) so tests can look for their own or
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from bookshelf_contracts import (
     ORDERING_COMMANDS,
     ORDERING_ORDERS,
@@ -27,9 +24,11 @@ from bookshelf_contracts import (
     Message,
     Money,
     dlq,
-    topic_spec,
 )
-from bookshelf_infra.testing import eventually, unique_name
+from bookshelf_infra.pgadmin import PostgresAdmin
+from bookshelf_infra.testing import unique_name
+from bookshelf_infra.testing.service import ServiceHarness, migrated_database, running_service
+from bookshelf_infra.testing.tap import Tap, headers_of
 from bookshelf_messaging import KafkaSettings, ensure_topics
 from bookshelf_ordering import migrations
 from bookshelf_ordering.bootstrap import bootstrap
@@ -52,14 +51,17 @@ STAFF = {"Authorization": "Bearer dev-admin-token"}
 
 
 @dataclass
-class OrderingHarness:
-    """The running service plus helpers to drive and observe it."""
+class OrderingHarness(ServiceHarness[Components]):
+    """The running service plus helpers to drive and observe it. ``http`` sends the staff token (reads
+    and cancels any order); ``anonymous`` sends no credentials (a customer sends the order's token)."""
 
-    components: Components
-    client: httpx.AsyncClient  # sends the staff token (reads and cancels any order)
-    producer: AIOKafkaProducer
-    anonymous: httpx.AsyncClient  # sends no credentials (a customer sends the order's token)
-    records: list[Record] = field(default_factory=list)
+    anonymous: httpx.AsyncClient
+    output: Tap  # ordering.orders and ordering.commands.dlq from their beginning
+
+    @property
+    def records(self) -> list[Record]:
+        """Every record of the tapped topics so far, parsed."""
+        return [_record(raw) for raw in self.output.records]
 
     async def seed_book(self, title: str = "Dune", amount: str = "12.99", currency: str = "USD") -> uuid.UUID:
         """Put a book straight into the replica (tests of the replica consumer use Kafka instead)."""
@@ -83,11 +85,8 @@ class OrderingHarness:
     ) -> Envelope:
         """Produce a contract message in its envelope, as another service would."""
         envelope = Envelope.wrap(message, producer="test", correlation_id=correlation_id or str(uuid.uuid4()))
-        await self.send_raw(topic, envelope.to_json(), key=key, headers=envelope.kafka_headers())
+        await self.send_envelope(topic, envelope, key=key)
         return envelope
-
-    async def send_raw(self, topic: str, value: bytes, *, key: str, headers: list[tuple[str, bytes]]) -> None:
-        await self.producer.send_and_wait(topic, value=value, key=key.encode(), headers=headers)
 
     def events(self, order_id: Any, type_: str | None = None) -> list[Record]:
         """Records on ordering.orders keyed by this order (optionally of one type), in arrival order."""
@@ -106,83 +105,44 @@ class OrderingHarness:
         ]
 
     async def order(self, order_id: Any) -> dict[str, Any]:
-        response = await self.client.get(f"/orders/{order_id}")
+        response = await self.http.get(f"/orders/{order_id}")
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
 
 
 def _record(raw: Any) -> Record:
-    headers = {name: (value or b"").decode() for name, value in raw.headers or ()}
     try:
         value = orjson.loads(raw.value) if raw.value else {}
     except orjson.JSONDecodeError:
         value = {"raw": raw.value.decode(errors="replace")}
-    return Record(raw.topic, raw.key.decode() if raw.key else None, headers, value)
-
-
-async def _collect(consumer: AIOKafkaConsumer, into: list[Record]) -> None:
-    while True:
-        batches = await consumer.getmany(timeout_ms=100)
-        for records in batches.values():
-            into.extend(_record(raw) for raw in records)
-
-
-async def _start_service(postgres_server: Any, kafka: KafkaSettings, name: str) -> Components:
-    """Migrate a fresh database, create the topics and build the service with test-unique groups."""
-    postgres_server.create_database(name)
-    url = postgres_server.sqlalchemy_url(name)
-    await asyncio.to_thread(migrations.upgrade, url)
-    await ensure_topics(kafka)
-    settings = OrderingSettings(
-        database_url=url,
-        commands_group=unique_name("ordering.commands"),
-        catalog_group=unique_name("ordering.catalog-replica"),
-    )
-    return bootstrap(settings, kafka)
-
-
-async def _collector(kafka: KafkaSettings) -> AIOKafkaConsumer:
-    """A group-less consumer assigned every partition of ordering.orders and ordering.commands.dlq."""
-    consumer = AIOKafkaConsumer(
-        **kafka.aiokafka_kwargs(), group_id=None, auto_offset_reset="earliest", fetch_max_wait_ms=10
-    )
-    topics = [ORDERING_ORDERS, dlq(ORDERING_COMMANDS)]
-    consumer.assign([TopicPartition(t, p) for t in topics for p in range(topic_spec(t).partitions)])
-    await consumer.start()
-    return consumer
+    return Record(raw.topic, raw.key.decode() if raw.key else None, headers_of(raw), value)
 
 
 @pytest.fixture(scope="session")
-async def ordering(postgres_server: Any, kafka_bootstrap: str) -> AsyncIterator[OrderingHarness]:
+async def ordering(postgres_server: PostgresAdmin, kafka_bootstrap: str) -> AsyncIterator[OrderingHarness]:
     """The ordering service (API, relay, both consumers) on a fresh database and the test broker."""
-    name = unique_name("ordering_it")
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap)
-    components = await _start_service(postgres_server, kafka, name)
-    runners = [runner for runner in (components.relay, *components.consumers) if runner is not None]
-    tasks = [asyncio.create_task(runner.run()) for runner in runners]
-    collector = await _collector(kafka)
-    producer = AIOKafkaProducer(**kafka.aiokafka_kwargs(), acks="all")
-    await producer.start()
-    transport = httpx.ASGITransport(app=components.app)
-    harness = OrderingHarness(
-        components,
-        httpx.AsyncClient(transport=transport, base_url="http://ordering", headers=STAFF),
-        producer,
-        httpx.AsyncClient(transport=transport, base_url="http://ordering"),
-    )
-    collecting = asyncio.create_task(_collect(collector, harness.records))
-    await eventually(lambda: all(getattr(c, "is_running", False) for c in components.consumers), timeout=30)
-    yield harness
-    for runner in runners:
-        runner.stop()
-    await asyncio.wait(tasks, timeout=20)
-    collecting.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await collecting
-    await harness.client.aclose()
-    await harness.anonymous.aclose()
-    await producer.stop()
-    await collector.stop()
-    await components.engine.dispose()
-    postgres_server.drop_database(name)
+    await ensure_topics(kafka)
+    async with migrated_database(postgres_server, "ordering_it", migrations.upgrade) as url:
+        settings = OrderingSettings(
+            database_url=url,
+            commands_group=unique_name("ordering.commands"),
+            catalog_group=unique_name("ordering.catalog-replica"),
+        )
+        components = bootstrap(settings, kafka)
+        transport = httpx.ASGITransport(app=components.app)
+        async with (
+            Tap(kafka, ORDERING_ORDERS, dlq(ORDERING_COMMANDS)) as output,
+            httpx.AsyncClient(transport=transport, base_url="http://ordering") as anonymous,
+            running_service(
+                components,
+                OrderingHarness,
+                base_url="http://ordering",
+                headers=STAFF,
+                wait_for_consumers=True,
+                anonymous=anonymous,
+                output=output,
+            ) as harness,
+        ):
+            yield harness

@@ -9,6 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from bookshelf_infra.testing import eventually, unique_name
 
+from .conftest import OrderingHarness
+
 EMAIL = "ada@example.com"
 
 
@@ -20,11 +22,11 @@ def order_body(*lines: tuple[uuid.UUID, int], email: str = EMAIL) -> dict[str, A
     }
 
 
-async def test_post_order_publishes_order_placed_with_the_correlation_id(ordering: Any) -> None:
+async def test_post_order_publishes_order_placed_with_the_correlation_id(ordering: OrderingHarness) -> None:
     dune = await ordering.seed_book("Dune", "12.99")
     emma = await ordering.seed_book("Emma", "5.50")
     correlation_id = unique_name("corr")
-    response = await ordering.client.post(
+    response = await ordering.http.post(
         "/orders",
         json=order_body((dune, 2), (emma, 1), (dune, 1)),
         headers={"X-Correlation-ID": correlation_id},
@@ -58,10 +60,10 @@ async def test_post_order_publishes_order_placed_with_the_correlation_id(orderin
     assert data["shipping_address"]["street"] == "1 Main St"
 
 
-async def test_unknown_book_is_422_naming_the_line(ordering: Any) -> None:
+async def test_unknown_book_is_422_naming_the_line(ordering: OrderingHarness) -> None:
     dune = await ordering.seed_book()
     unknown = uuid.uuid4()
-    response = await ordering.client.post("/orders", json=order_body((dune, 1), (unknown, 1)))
+    response = await ordering.http.post("/orders", json=order_body((dune, 1), (unknown, 1)))
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     (error,) = response.json()["errors"]
@@ -69,29 +71,31 @@ async def test_unknown_book_is_422_naming_the_line(ordering: Any) -> None:
     assert str(unknown) in error["message"]
 
 
-async def test_mixed_currencies_are_422_naming_the_line(ordering: Any) -> None:
+async def test_mixed_currencies_are_422_naming_the_line(ordering: OrderingHarness) -> None:
     dune = await ordering.seed_book("Dune", "12.99", "USD")
     faust = await ordering.seed_book("Faust", "9.00", "EUR")
-    response = await ordering.client.post("/orders", json=order_body((dune, 1), (faust, 1)))
+    response = await ordering.http.post("/orders", json=order_body((dune, 1), (faust, 1)))
     assert response.status_code == 422
     (error,) = response.json()["errors"]
     assert error["field"] == "items[1].book_id"
     assert "EUR" in error["message"]
 
 
-async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(ordering: Any) -> None:
+async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(
+    ordering: OrderingHarness,
+) -> None:
     dune = await ordering.seed_book()
     email = f"{unique_name('idem')}@example.com"
     key = {"Idempotency-Key": unique_name("key")}
-    first = await ordering.client.post("/orders", json=order_body((dune, 1), email=email), headers=key)
-    again = await ordering.client.post("/orders", json=order_body((dune, 1), email=email), headers=key)
+    first = await ordering.http.post("/orders", json=order_body((dune, 1), email=email), headers=key)
+    again = await ordering.http.post("/orders", json=order_body((dune, 1), email=email), headers=key)
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json()
     assert again.headers["Idempotent-Replayed"] == "true"
-    other = await ordering.client.post("/orders", json=order_body((dune, 2), email=email), headers=key)
+    other = await ordering.http.post("/orders", json=order_body((dune, 2), email=email), headers=key)
     assert other.status_code == 409
     assert other.headers["content-type"] == "application/problem+json"
-    listed = (await ordering.client.get("/orders", params={"customer_email": email})).json()
+    listed = (await ordering.http.get("/orders", params={"customer_email": email})).json()
     assert listed["total"] == 1
     order_id = first.json()["order_id"]
     await eventually(lambda: ordering.events(order_id, "OrderPlaced"), timeout=20)
@@ -124,16 +128,16 @@ async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body
     assert row.access_token_hash == hashlib.sha256(token.encode()).hexdigest()
 
 
-async def test_list_orders_filters_and_paginates(ordering: Any) -> None:
+async def test_list_orders_filters_and_paginates(ordering: OrderingHarness) -> None:
     dune = await ordering.seed_book()
     email = f"{unique_name('list')}@example.com"
     ids = []
     for _ in range(3):
-        response = await ordering.client.post("/orders", json=order_body((dune, 1), email=email))
+        response = await ordering.http.post("/orders", json=order_body((dune, 1), email=email))
         ids.append(response.json()["order_id"])
-    await ordering.client.post(f"/orders/{ids[0]}/cancel")
+    await ordering.http.post(f"/orders/{ids[0]}/cancel")
 
-    page = (await ordering.client.get("/orders", params={"customer_email": email.upper(), "limit": 2})).json()
+    page = (await ordering.http.get("/orders", params={"customer_email": email.upper(), "limit": 2})).json()
     assert (page["total"], page["limit"], page["offset"], page["page"], page["total_pages"]) == (
         3,
         2,
@@ -143,20 +147,22 @@ async def test_list_orders_filters_and_paginates(ordering: Any) -> None:
     )
     assert (page["has_next"], page["has_prev"]) == (True, False)
     assert [entry["order_id"] for entry in page["entries"]] == [ids[2], ids[1]]  # newest first
-    rest = (await ordering.client.get("/orders", params={"customer_email": email, "offset": 2})).json()
+    rest = (await ordering.http.get("/orders", params={"customer_email": email, "offset": 2})).json()
     assert [entry["order_id"] for entry in rest["entries"]] == [ids[0]]
     assert (rest["has_next"], rest["has_prev"]) == (False, True)
     cancelled = (
-        await ordering.client.get("/orders", params={"customer_email": email, "status": "CANCELLED"})
+        await ordering.http.get("/orders", params={"customer_email": email, "status": "CANCELLED"})
     ).json()
     assert [entry["order_id"] for entry in cancelled["entries"]] == [ids[0]]
 
 
-async def test_customer_cancel_is_200_once_idempotent_then_and_publishes_one_event(ordering: Any) -> None:
+async def test_customer_cancel_is_200_once_idempotent_then_and_publishes_one_event(
+    ordering: OrderingHarness,
+) -> None:
     dune = await ordering.seed_book()
-    order_id = (await ordering.client.post("/orders", json=order_body((dune, 1)))).json()["order_id"]
-    first = await ordering.client.post(f"/orders/{order_id}/cancel")
-    again = await ordering.client.post(f"/orders/{order_id}/cancel")
+    order_id = (await ordering.http.post("/orders", json=order_body((dune, 1)))).json()["order_id"]
+    first = await ordering.http.post(f"/orders/{order_id}/cancel")
+    again = await ordering.http.post(f"/orders/{order_id}/cancel")
     assert (first.status_code, again.status_code) == (200, 200)
     assert first.json()["status"] == "CANCELLED"
     assert first.json()["cancellation_reason"] == "customer request"
@@ -168,17 +174,19 @@ async def test_customer_cancel_is_200_once_idempotent_then_and_publishes_one_eve
     assert record.value["data"]["version"] == 2
 
 
-async def test_unknown_order_is_404(ordering: Any) -> None:
+async def test_unknown_order_is_404(ordering: OrderingHarness) -> None:
     missing = uuid.uuid4()
     for response in (
-        await ordering.client.get(f"/orders/{missing}"),
-        await ordering.client.post(f"/orders/{missing}/cancel"),
+        await ordering.http.get(f"/orders/{missing}"),
+        await ordering.http.post(f"/orders/{missing}/cancel"),
     ):
         assert response.status_code == 404
         assert str(missing) in response.json()["detail"]
 
 
-async def test_a_customer_reads_and_cancels_their_order_with_its_token_only(ordering: Any) -> None:
+async def test_a_customer_reads_and_cancels_their_order_with_its_token_only(
+    ordering: OrderingHarness,
+) -> None:
     dune = await ordering.seed_book()
     mine = await ordering.anonymous.post("/orders", json=order_body((dune, 1)))
     theirs = await ordering.anonymous.post("/orders", json=order_body((dune, 1)))
@@ -212,7 +220,7 @@ async def test_a_customer_reads_and_cancels_their_order_with_its_token_only(orde
     assert (await ordering.order(theirs.json()["order_id"]))["status"] == "PENDING"
 
 
-async def test_a_shipped_order_cannot_be_cancelled_409(ordering: Any) -> None:
+async def test_a_shipped_order_cannot_be_cancelled_409(ordering: OrderingHarness) -> None:
     dune = await ordering.seed_book()
     placed = (await ordering.anonymous.post("/orders", json=order_body((dune, 1)))).json()
     order_id = uuid.UUID(placed["order_id"])

@@ -18,6 +18,8 @@ from bookshelf_contracts.testing import usd
 from bookshelf_infra.testing import eventually
 from bookshelf_ordering.adapters.repository import SqlCatalogReplica
 
+from .conftest import OrderingHarness
+
 
 def book_added(book_id: uuid.UUID, title: str = "Dune", amount: str = "12.99") -> BookAdded:
     return BookAdded(book_id=book_id, title=title, author="Frank Herbert", price=usd(amount), version=1)
@@ -31,18 +33,18 @@ def order_body(book_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-async def placed_when_known(ordering: Any, book_id: uuid.UUID) -> dict[str, Any]:
+async def placed_when_known(ordering: OrderingHarness, book_id: uuid.UUID) -> dict[str, Any]:
     """Poll POST /orders until the replica knows the book (422 has no effect, so retrying is safe)."""
 
     async def attempt() -> dict[str, Any] | None:
-        response = await ordering.client.post("/orders", json=order_body(book_id))
+        response = await ordering.http.post("/orders", json=order_body(book_id))
         return response.json() if response.status_code == 201 else None
 
     result: dict[str, Any] = await eventually(attempt, timeout=30, interval=0.1)
     return result
 
 
-async def replica_row(ordering: Any, book_id: uuid.UUID) -> Any:
+async def replica_row(ordering: OrderingHarness, book_id: uuid.UUID) -> Any:
     async with ordering.session() as session:
         result = await session.execute(
             sa.text("SELECT * FROM catalog_books WHERE book_id = :id"), {"id": book_id}
@@ -50,23 +52,23 @@ async def replica_row(ordering: Any, book_id: uuid.UUID) -> Any:
         return result.mappings().first()
 
 
-async def test_book_added_on_catalog_books_makes_the_book_orderable(ordering: Any) -> None:
+async def test_book_added_on_catalog_books_makes_the_book_orderable(ordering: OrderingHarness) -> None:
     book_id = uuid.uuid4()
-    assert (await ordering.client.post("/orders", json=order_body(book_id))).status_code == 422
+    assert (await ordering.http.post("/orders", json=order_body(book_id))).status_code == 422
     await ordering.send(CATALOG_BOOKS, book_added(book_id, "Dune", "12.99"), key=str(book_id))
     order = await placed_when_known(ordering, book_id)
     assert order["items"][0]["title"] == "Dune"
     assert order["total"] == {"amount": "25.98", "currency": "USD"}
 
 
-async def test_book_added_on_the_bulk_lane_is_read_too(ordering: Any) -> None:
+async def test_book_added_on_the_bulk_lane_is_read_too(ordering: OrderingHarness) -> None:
     book_id = uuid.uuid4()
     await ordering.send(bulk(CATALOG_BOOKS), book_added(book_id, "Emma", "5.50"), key=str(book_id))
     order = await placed_when_known(ordering, book_id)
     assert order["items"][0]["title"] == "Emma"
 
 
-async def test_price_and_details_updates_reach_new_orders(ordering: Any) -> None:
+async def test_price_and_details_updates_reach_new_orders(ordering: OrderingHarness) -> None:
     book_id = uuid.uuid4()
     await ordering.send(CATALOG_BOOKS, book_added(book_id), key=str(book_id))
     await ordering.send(
@@ -89,7 +91,7 @@ async def test_price_and_details_updates_reach_new_orders(ordering: Any) -> None
     assert order["items"][0]["unit_price"] == {"amount": "15.00", "currency": "USD"}
 
 
-async def test_old_events_never_regress_the_replica(ordering: Any) -> None:
+async def test_old_events_never_regress_the_replica(ordering: OrderingHarness) -> None:
     book_id = uuid.uuid4()
     async with ordering.session() as session, session.begin():
         replica = SqlCatalogReplica(session)
@@ -105,10 +107,10 @@ async def test_old_events_never_regress_the_replica(ordering: Any) -> None:
     assert (row["title_version"], row["price_version"]) == (3, 4)
 
 
-async def test_concurrent_cancels_serialize_on_the_row_lock(ordering: Any) -> None:
+async def test_concurrent_cancels_serialize_on_the_row_lock(ordering: OrderingHarness) -> None:
     book = await ordering.seed_book()
-    order_id = (await ordering.client.post("/orders", json=order_body(book))).json()["order_id"]
-    responses = await asyncio.gather(*(ordering.client.post(f"/orders/{order_id}/cancel") for _ in range(8)))
+    order_id = (await ordering.http.post("/orders", json=order_body(book))).json()["order_id"]
+    responses = await asyncio.gather(*(ordering.http.post(f"/orders/{order_id}/cancel") for _ in range(8)))
     assert {r.status_code for r in responses} == {200}
     async with ordering.session() as session:
         count = await session.scalar(

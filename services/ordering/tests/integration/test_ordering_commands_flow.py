@@ -17,29 +17,31 @@ from bookshelf_contracts import (
 )
 from bookshelf_infra.testing import eventually
 
+from .conftest import OrderingHarness
+
 TRK = "TRK-ABCDE12345"
 
 
-async def place(ordering: Any) -> str:
+async def place(ordering: OrderingHarness) -> str:
     book = await ordering.seed_book()
     body = {
         "customer": {"name": "Ada", "email": "ada@example.com"},
         "shipping_address": {"street": "1 Main St", "city": "Springfield", "zip_code": "12345"},
         "items": [{"book_id": str(book), "quantity": 1}],
     }
-    response = await ordering.client.post("/orders", json=body)
+    response = await ordering.http.post("/orders", json=body)
     assert response.status_code == 201, response.text
     order_id: str = response.json()["order_id"]
     return order_id
 
 
-async def command(ordering: Any, message: Any, correlation_id: str | None = None) -> Any:
+async def command(ordering: OrderingHarness, message: Any, correlation_id: str | None = None) -> Any:
     return await ordering.send(
         ORDERING_COMMANDS, message, key=str(message.order_id), correlation_id=correlation_id
     )
 
 
-async def handled(ordering: Any, message_id: Any) -> bool:
+async def handled(ordering: OrderingHarness, message_id: Any) -> bool:
     """True once the runner committed the message (its inbox row exists): acknowledged, not dead."""
     async with ordering.session() as session:
         found = await session.scalar(
@@ -48,7 +50,7 @@ async def handled(ordering: Any, message_id: Any) -> bool:
     return bool(found)
 
 
-async def test_confirm_order_publishes_order_confirmed(ordering: Any) -> None:
+async def test_confirm_order_publishes_order_confirmed(ordering: OrderingHarness) -> None:
     order_id = await place(ordering)
     sent = await command(ordering, ConfirmOrder(order_id=uuid.UUID(order_id)), correlation_id="saga-corr-1")
     (record,) = await eventually(lambda: ordering.events(order_id, "OrderConfirmed"), timeout=20)
@@ -60,7 +62,7 @@ async def test_confirm_order_publishes_order_confirmed(ordering: Any) -> None:
     assert [h["status"] for h in order["history"]] == ["PENDING", "CONFIRMED"]
 
 
-async def test_the_saga_walks_an_order_to_delivered(ordering: Any) -> None:
+async def test_the_saga_walks_an_order_to_delivered(ordering: OrderingHarness) -> None:
     order_id = await place(ordering)
     oid = uuid.UUID(order_id)
     await command(ordering, ConfirmOrder(order_id=oid))
@@ -72,24 +74,24 @@ async def test_the_saga_walks_an_order_to_delivered(ordering: Any) -> None:
     assert [r.value["data"]["version"] for r in ordering.events(order_id)] == [1, 2, 3, 4]
     order = await ordering.order(order_id)
     assert (order["status"], order["tracking_number"]) == ("DELIVERED", TRK)
-    cancel = await ordering.client.post(f"/orders/{order_id}/cancel")
+    cancel = await ordering.http.post(f"/orders/{order_id}/cancel")
     assert cancel.status_code == 409
     assert cancel.headers["content-type"] == "application/problem+json"
     assert "DELIVERED" in cancel.json()["detail"]
 
 
-async def test_customer_cancel_of_a_shipped_order_is_409(ordering: Any) -> None:
+async def test_customer_cancel_of_a_shipped_order_is_409(ordering: OrderingHarness) -> None:
     order_id = await place(ordering)
     oid = uuid.UUID(order_id)
     await command(ordering, ConfirmOrder(order_id=oid))
     await command(ordering, MarkOrderShipped(order_id=oid, tracking_number=TRK))
     await eventually(lambda: ordering.events(order_id, "OrderShipped"), timeout=20)
-    response = await ordering.client.post(f"/orders/{order_id}/cancel")
+    response = await ordering.http.post(f"/orders/{order_id}/cancel")
     assert response.status_code == 409
     assert (await ordering.order(order_id))["status"] == "SHIPPED"
 
 
-async def test_a_duplicate_command_delivery_has_no_second_effect(ordering: Any) -> None:
+async def test_a_duplicate_command_delivery_has_no_second_effect(ordering: OrderingHarness) -> None:
     order_id = await place(ordering)
     oid = uuid.UUID(order_id)
     sent = await command(ordering, ConfirmOrder(order_id=oid))
@@ -107,7 +109,7 @@ async def test_a_duplicate_command_delivery_has_no_second_effect(ordering: Any) 
     ]
 
 
-async def test_saga_cancel_records_the_reason_with_short_lines(ordering: Any) -> None:
+async def test_saga_cancel_records_the_reason_with_short_lines(ordering: OrderingHarness) -> None:
     order_id = await place(ordering)
     book = uuid.uuid4()
     short = [ShortLine(book_id=book, requested=1, available=0)]
@@ -120,21 +122,21 @@ async def test_saga_cancel_records_the_reason_with_short_lines(ordering: Any) ->
     assert (await ordering.order(order_id))["cancellation_reason"] == expected
 
 
-async def test_a_forbidden_command_is_acknowledged_not_dead_lettered(ordering: Any) -> None:
+async def test_a_forbidden_command_is_acknowledged_not_dead_lettered(ordering: OrderingHarness) -> None:
     order_id = await place(ordering)
-    await ordering.client.post(f"/orders/{order_id}/cancel")
+    await ordering.http.post(f"/orders/{order_id}/cancel")
     sent = await command(ordering, MarkOrderShipped(order_id=uuid.UUID(order_id), tracking_number=TRK))
     await eventually(lambda: handled(ordering, sent.message_id), timeout=20)
     assert ordering.dead_letters(sent.message_id) == []
     assert ordering.events(order_id, "OrderShipped") == []
     assert (await ordering.order(order_id))["status"] == "CANCELLED"
-    metrics = (await ordering.client.get("/metrics")).text
+    metrics = (await ordering.http.get("/metrics")).text
     assert (
         'bookshelf_ordering_commands_rejected_total{command="MarkOrderShipped",status="CANCELLED"}' in metrics
     )
 
 
-async def test_an_invalid_command_lands_in_the_dlq_with_the_reason(ordering: Any) -> None:
+async def test_an_invalid_command_lands_in_the_dlq_with_the_reason(ordering: OrderingHarness) -> None:
     message_id = str(uuid.uuid4())
     envelope = {
         "message_id": message_id,
@@ -155,7 +157,7 @@ async def test_an_invalid_command_lands_in_the_dlq_with_the_reason(ordering: Any
     assert letter.value["message_id"] == message_id  # the original value is kept
 
 
-async def test_a_command_for_an_unknown_order_is_dead_lettered(ordering: Any) -> None:
+async def test_a_command_for_an_unknown_order_is_dead_lettered(ordering: OrderingHarness) -> None:
     missing = uuid.uuid4()
     sent = await command(ordering, ConfirmOrder(order_id=missing))
     (letter,) = await eventually(lambda: ordering.dead_letters(sent.message_id), timeout=20)

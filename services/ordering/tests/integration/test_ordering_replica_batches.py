@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from bookshelf_contracts import (
     BookAdded,
@@ -28,10 +27,12 @@ from bookshelf_contracts import (
 )
 from bookshelf_contracts.testing import usd
 from bookshelf_infra.testing import eventually, unique_name
+from bookshelf_infra.testing.tap import Tap
 from bookshelf_messaging import BatchHandler, ConsumerRunner, KafkaSettings, create_topic
 from bookshelf_ordering.entrypoints.consumers import replica_batch_handler
 from bookshelf_ordering.service_layer.replica import EVENT_HANDLERS
 
+from .conftest import OrderingHarness
 from .test_ordering_catalog_replica import replica_row
 
 
@@ -53,7 +54,7 @@ def price(book_id: uuid.UUID, amount: str, version: int) -> BookPriceUpdated:
 class Twin:
     """A twin of catalog.books, its dead letters, and a way to produce a batch into it."""
 
-    ordering: Any
+    ordering: OrderingHarness
     topic: str
     letters: list[ConsumerRecord[bytes, bytes]] = field(default_factory=list)
 
@@ -76,14 +77,8 @@ class Twin:
         await asyncio.gather(*futures)
 
 
-async def _read_letters(consumer: AIOKafkaConsumer, into: list[ConsumerRecord[bytes, bytes]]) -> None:
-    while True:
-        for records in (await consumer.getmany(timeout_ms=100)).values():
-            into.extend(records)
-
-
 @pytest.fixture
-async def twin(ordering: Any, kafka_bootstrap: str) -> AsyncIterator[Twin]:
+async def twin(ordering: OrderingHarness, kafka_bootstrap: str) -> AsyncIterator[Twin]:
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap)
     topic = unique_name("ordering_it.catalog")
     await create_topic(kafka, topic)
@@ -93,20 +88,15 @@ async def twin(ordering: Any, kafka_bootstrap: str) -> AsyncIterator[Twin]:
     group = unique_name("ordering.twin-replica.it")
     runner = ConsumerRunner(group, [topic], handlers, factory, kafka, backoff_base_s=0.02)
     task = asyncio.create_task(runner.run())
-    letters = AIOKafkaConsumer(**kafka.aiokafka_kwargs(), group_id=None, auto_offset_reset="earliest")
-    letters.assign([TopicPartition(dlq(topic), p) for p in range(6)])
-    await letters.start()
-    result = Twin(ordering, topic)
-    reading = asyncio.create_task(_read_letters(letters, result.letters))
-    yield result
-    runner.stop()
-    reading.cancel()
-    await asyncio.gather(reading, return_exceptions=True)
-    await letters.stop()
+    async with Tap(kafka, dlq(topic)) as letters:
+        yield Twin(ordering, topic, letters.records)
+        runner.stop()
     await asyncio.wait_for(task, timeout=20)
 
 
-async def row_when(ordering: Any, book_id: uuid.UUID, title_version: int, price_version: int) -> Any:
+async def row_when(
+    ordering: OrderingHarness, book_id: uuid.UUID, title_version: int, price_version: int
+) -> Any:
     async def check() -> Any:
         row = await replica_row(ordering, book_id)
         ok = row is not None and (row["title_version"], row["price_version"]) == (
@@ -118,7 +108,7 @@ async def row_when(ordering: Any, book_id: uuid.UUID, title_version: int, price_
     return await eventually(check, timeout=30, message=f"replica row of {book_id} never reached the versions")
 
 
-def test_every_replica_event_type_shares_one_batch_handler(ordering: Any) -> None:
+def test_every_replica_event_type_shares_one_batch_handler(ordering: OrderingHarness) -> None:
     handler = replica_batch_handler(ordering.outbox)
     assert isinstance(handler, BatchHandler)
     runner = next(r for r in ordering.components.consumers if "catalog" in r.group_id)
@@ -128,7 +118,7 @@ def test_every_replica_event_type_shares_one_batch_handler(ordering: Any) -> Non
 
 
 async def test_several_events_for_one_book_in_a_batch_end_in_the_last_state(
-    ordering: Any, twin: Twin
+    ordering: OrderingHarness, twin: Twin
 ) -> None:
     book = uuid.uuid4()
     await twin.send_together(
@@ -143,7 +133,9 @@ async def test_several_events_for_one_book_in_a_batch_end_in_the_last_state(
     assert (row["title"], str(row["price_amount"]), row["currency"]) == ("Dune (Deluxe)", "17.50", "USD")
 
 
-async def test_stale_and_duplicate_events_inside_a_batch_change_nothing(ordering: Any, twin: Twin) -> None:
+async def test_stale_and_duplicate_events_inside_a_batch_change_nothing(
+    ordering: OrderingHarness, twin: Twin
+) -> None:
     book, marker = uuid.uuid4(), uuid.uuid4()
     first = uuid.uuid4()
     await twin.send_together(
@@ -165,7 +157,9 @@ async def test_stale_and_duplicate_events_inside_a_batch_change_nothing(ordering
     assert (row["title_version"], row["price_version"]) == (3, 4)
 
 
-async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(ordering: Any, twin: Twin) -> None:
+async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(
+    ordering: OrderingHarness, twin: Twin
+) -> None:
     before, poison, after = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     # A valid contract PostgreSQL refuses (NUL in text): the batch fails, then this message alone.
     await twin.send_together([added(before, "Before"), added(poison, "Poison \x00"), added(after, "After")])
