@@ -19,6 +19,7 @@ from bookshelf_contracts import (
     parse_message,
 )
 from bookshelf_contracts.base import Command, Event
+from bookshelf_contracts.registry import _collect
 from bookshelf_contracts.upcasters import LEGACY_CONTRACTS, BookPriceUpdatedV1, CreateShipmentV1
 from bookshelf_contracts.upcasting import UPCASTERS, Upcasters
 
@@ -39,19 +40,11 @@ def _envelope(type_name: str, version: int, data: dict[str, object]) -> Envelope
 
 def _message_classes_defined_in_the_package() -> set[type[Message]]:
     """Every public Message subclass any module of bookshelf_contracts defines (not the bases)."""
-    found: set[type[Message]] = set()
-    for info in pkgutil.iter_modules(bookshelf_contracts.__path__):
-        module = importlib.import_module(f"bookshelf_contracts.{info.name}")
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, Message)
-                and value.__module__ == module.__name__
-                and not value.__name__.startswith("_")
-                and value not in (Message, Event, Command)
-            ):
-                found.add(value)
-    return found
+    modules = [
+        importlib.import_module(f"bookshelf_contracts.{info.name}")
+        for info in pkgutil.iter_modules(bookshelf_contracts.__path__)
+    ]
+    return set(_collect(*modules)) - {Message, Event, Command}
 
 
 def test_every_contract_class_is_registered_or_a_legacy_version() -> None:

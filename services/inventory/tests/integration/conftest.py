@@ -12,16 +12,12 @@ history; it publishes to the real output topics, where every test filters by its
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from bookshelf_contracts import (
     CATALOG_BOOKS,
     INVENTORY_COMMANDS,
@@ -36,7 +32,9 @@ from bookshelf_contracts import (
     topic_for,
 )
 from bookshelf_infra.pgadmin import PostgresAdmin
-from bookshelf_infra.testing import partitions_of, unique_name
+from bookshelf_infra.testing import unique_name
+from bookshelf_infra.testing.service import ServiceHarness, migrated_database, running_service
+from bookshelf_infra.testing.tap import Record, Tap, headers_of
 from bookshelf_inventory import migrations
 from bookshelf_inventory.bootstrap import build
 from bookshelf_inventory.config import InventorySettings
@@ -50,90 +48,55 @@ OUTPUT_TOPICS = (INVENTORY_STOCK, INVENTORY_RESERVATIONS)
 @pytest.fixture(scope="module")
 async def inventory_db_url(postgres_server: PostgresAdmin) -> AsyncIterator[str]:
     """A database migrated by ``migrations.upgrade``, shared by one test module."""
-    name = unique_name("inventory_it")
-    await postgres_server.create_database_async(name)
-    url = postgres_server.sqlalchemy_url(name)
-    await asyncio.to_thread(migrations.upgrade, url)
-    yield url
-    await postgres_server.drop_database_async(name)
+    async with migrated_database(postgres_server, "inventory_it", migrations.upgrade) as url:
+        yield url
 
 
 @dataclass
 class Feed:
-    """Every record of the watched topics, read from the beginning without a consumer group."""
+    """Inventory's output and dead-letter topics as read by a tap: published events, their placement."""
 
-    kafka: KafkaSettings
-    topics: tuple[str, ...]
-    records: list[tuple[str, Envelope | None, dict[str, str]]] = field(default_factory=list)
-    # message id -> (topic, record key) of every published event, to check the keying of each topic.
-    placement: dict[str, tuple[str, str | None]] = field(default_factory=dict)
-    _task: asyncio.Task[None] | None = None
+    tap: Tap
+    _parsed: list[tuple[Record, Envelope | None]] = field(default_factory=list)
 
-    async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            **self.kafka.aiokafka_kwargs(), enable_auto_commit=False, fetch_max_wait_ms=10
-        )
-        await consumer.start()
-        tps: list[TopicPartition] = []
-        for topic in self.topics:
-            tps.extend(TopicPartition(topic, p) for p in await partitions_of(consumer, topic))
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        self._task = asyncio.create_task(self._read(consumer))
+    def _records(self) -> list[tuple[Record, Envelope | None]]:
+        """Every record so far with its envelope (None on a dead-letter topic), parsed once each."""
+        for record in self.tap.records[len(self._parsed) :]:
+            envelope = None if record.topic.endswith(".dlq") else Envelope.from_json(record.value)
+            self._parsed.append((record, envelope))
+        return self._parsed
 
-    async def _read(self, consumer: AIOKafkaConsumer) -> None:
-        try:
-            while True:
-                for batch in (await consumer.getmany(timeout_ms=100)).values():
-                    for record in batch:
-                        headers = {k: (v or b"").decode() for k, v in record.headers}
-                        envelope = None if record.topic.endswith(".dlq") else Envelope.from_json(record.value)
-                        self.records.append((record.topic, envelope, headers))
-                        if envelope is not None:
-                            key = record.key.decode() if record.key is not None else None
-                            self.placement[str(envelope.message_id)] = (record.topic, key)
-        finally:
-            await consumer.stop()
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def events(self, type_name: str, **fields: Any) -> list[dict[str, Any]]:
-        """Data of published events of this type whose fields equal ``fields`` (compared as strings)."""
+    def _published(self, type_name: str, fields: dict[str, Any]) -> list[tuple[Record, Envelope]]:
         return [
-            e.data
-            for _, e, _ in self.records
+            (record, e)
+            for record, e in self._records()
             if e is not None
             and e.type == type_name
             and all(str(e.data.get(k)) == str(v) for k, v in fields.items())
         ]
+
+    def events(self, type_name: str, **fields: Any) -> list[dict[str, Any]]:
+        """Data of published events of this type whose fields equal ``fields`` (compared as strings)."""
+        return [e.data for _, e in self._published(type_name, fields)]
 
     def placements(self, type_name: str, **fields: Any) -> list[tuple[str, str | None]]:
         """(topic, key) of each published event of this type whose fields equal ``fields``."""
         return [
-            self.placement[str(e.message_id)]
-            for _, e, _ in self.records
-            if e is not None
-            and e.type == type_name
-            and all(str(e.data.get(k)) == str(v) for k, v in fields.items())
+            (record.topic, record.key.decode() if record.key is not None else None)
+            for record, _ in self._published(type_name, fields)
         ]
 
     def dead_letters(self, topic: str, message_id: UUID | str) -> list[dict[str, str]]:
         """Headers of dead letters on ``topic`` whose original message id is ``message_id``."""
-        return [h for t, _, h in self.records if t == topic and h.get("message_id") == str(message_id)]
+        letters = (headers_of(record) for record in self.tap.records if record.topic == topic)
+        return [headers for headers in letters if headers.get("message_id") == str(message_id)]
 
 
 @dataclass
-class RunningInventory:
-    """The service under test: components, HTTP client, output feed and a producer for its inputs."""
+class RunningInventory(ServiceHarness[Components]):
+    """The service under test: HTTP client, output feed, a producer for its (twin) input topics."""
 
-    components: Components
-    client: httpx.AsyncClient
     feed: Feed
-    producer: AIOKafkaProducer
     url: str
     topics: InputTopics
 
@@ -152,19 +115,12 @@ class RunningInventory:
         """Publish a message the way its producer service would (or re-send a given envelope)."""
         envelope = envelope or Envelope.wrap(message, producer="test", correlation_id=unique_name("corr"))
         topic = self.topic(topic_for(message))
-        topic = topic if lane == "primary" else bulk(topic)
-        await self.producer.send_and_wait(
-            topic, value=envelope.to_json(), key=key_for(message).encode(), headers=envelope.kafka_headers()
-        )
+        await self.send_envelope(topic if lane == "primary" else bulk(topic), envelope, key=key_for(message))
         return envelope
 
     def dead_letters(self, real_topic: str, message_id: UUID | str) -> list[dict[str, str]]:
         """Headers of dead letters of this module's twin of ``real_topic`` for ``message_id``."""
         return self.feed.dead_letters(dlq(self.topic(real_topic)), message_id)
-
-    async def send_raw(self, topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]]) -> None:
-        """Publish bytes as they are to this module's twin of a real input topic."""
-        await self.producer.send_and_wait(self.topic(topic), value=value, key=key.encode(), headers=headers)
 
 
 async def _input_topics(kafka: KafkaSettings) -> InputTopics:
@@ -199,22 +155,16 @@ async def inventory_running(kafka_bootstrap: str, inventory_db_url: str) -> Asyn
     await ensure_topics(kafka)
     topics = await _input_topics(kafka)
     components = build(_settings(inventory_db_url), kafka, topics=topics)
-    runners = [components.relay, *components.consumers]
-    tasks = [asyncio.create_task(r.run()) for r in runners if r is not None]
-    feed = Feed(kafka, (*OUTPUT_TOPICS, dlq(topics.catalog), dlq(topics.commands), dlq(topics.supplier)))
-    await feed.start()
-    producer = AIOKafkaProducer(**kafka.aiokafka_kwargs(), acks="all")
-    await producer.start()
-    transport = httpx.ASGITransport(app=components.app)
-    client = httpx.AsyncClient(transport=transport, base_url="http://inventory")
-    try:
-        yield RunningInventory(components, client, feed, producer, inventory_db_url, topics)
-    finally:
-        await client.aclose()
-        await producer.stop()
-        await feed.stop()
-        for runner in runners:
-            if runner is not None:
-                runner.stop()
-        await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
-        await components.engine.dispose()
+    watched = (*OUTPUT_TOPICS, dlq(topics.catalog), dlq(topics.commands), dlq(topics.supplier))
+    async with (
+        Tap(kafka, *watched) as tap,
+        running_service(
+            components,
+            RunningInventory,
+            base_url="http://inventory",
+            feed=Feed(tap),
+            url=inventory_db_url,
+            topics=topics,
+        ) as inventory,
+    ):
+        yield inventory

@@ -24,6 +24,8 @@ from bookshelf_contracts import (
 )
 from bookshelf_infra.testing import eventually
 
+from .conftest import RunningInventory
+
 WAIT = 30.0
 
 
@@ -40,7 +42,7 @@ def details(book_id: uuid.UUID, title: str, version: int, isbn: str | None = Non
 
 
 async def send_together(
-    svc: Any, messages: list[Message], ids: dict[int, uuid.UUID] | None = None
+    svc: RunningInventory, messages: list[Message], ids: dict[int, uuid.UUID] | None = None
 ) -> list[str]:
     """Produce in order into partition 0 without waiting in between; returns the message ids."""
     futures, sent = [], []
@@ -62,7 +64,7 @@ async def send_together(
     return sent
 
 
-async def replica(svc: Any, book_id: uuid.UUID) -> Any:
+async def replica(svc: RunningInventory, book_id: uuid.UUID) -> Any:
     async with svc.components.engine.connect() as conn:
         result = await conn.execute(
             sa.text("SELECT title, isbn, catalog_version FROM catalog_books WHERE book_id = :id"),
@@ -71,7 +73,7 @@ async def replica(svc: Any, book_id: uuid.UUID) -> Any:
         return result.one_or_none()
 
 
-async def replica_at(svc: Any, book_id: uuid.UUID, version: int) -> Any:
+async def replica_at(svc: RunningInventory, book_id: uuid.UUID, version: int) -> Any:
     async def check() -> Any:
         row = await replica(svc, book_id)
         return row if row is not None and row.catalog_version == version else None
@@ -80,7 +82,7 @@ async def replica_at(svc: Any, book_id: uuid.UUID, version: int) -> Any:
 
 
 async def test_a_batch_for_one_book_ends_in_the_last_details_with_stock_created_once(
-    inventory_running: Any,
+    inventory_running: RunningInventory,
 ) -> None:
     svc, book = inventory_running, uuid.uuid4()
     await send_together(
@@ -94,7 +96,7 @@ async def test_a_batch_for_one_book_ends_in_the_last_details_with_stock_created_
     )
     row = await replica_at(svc, book, 3)
     assert (row.title, row.isbn) == ("Dune III", "9780425077611")
-    body = (await svc.client.get(f"/inventory/{book}")).json()
+    body = (await svc.http.get(f"/inventory/{book}")).json()
     assert (body["title"], body["on_hand"], body["version"]) == ("Dune III", 10, 1)
     async with svc.components.engine.connect() as conn:  # committed with the batch: no relay to wait for
         levels = await conn.scalar(
@@ -107,7 +109,9 @@ async def test_a_batch_for_one_book_ends_in_the_last_details_with_stock_created_
     assert levels == 1
 
 
-async def test_stale_and_duplicate_details_inside_a_batch_change_nothing(inventory_running: Any) -> None:
+async def test_stale_and_duplicate_details_inside_a_batch_change_nothing(
+    inventory_running: RunningInventory,
+) -> None:
     svc, book, marker = inventory_running, uuid.uuid4(), uuid.uuid4()
     again = uuid.uuid4()
     await send_together(
@@ -126,7 +130,7 @@ async def test_stale_and_duplicate_details_inside_a_batch_change_nothing(invento
     assert (row.title, row.isbn, row.catalog_version) == ("Newest", "9780441013593", 3)
 
 
-async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(inventory_running: Any) -> None:
+async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(inventory_running: RunningInventory) -> None:
     svc = inventory_running
     first, poison, last = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     # A valid contract PostgreSQL refuses (NUL in text): the batch fails, then this message alone.

@@ -12,17 +12,18 @@ import random
 import uuid
 from collections import Counter
 from decimal import Decimal
-from typing import Any
 
 from bookshelf_contracts import BookAdded, Envelope, Money, ReserveStock, StockLine, key_for
 from bookshelf_infra.testing import eventually, unique_name
 from bookshelf_inventory.adapters import queries
 from prometheus_client import REGISTRY
 
+from .conftest import RunningInventory
+
 BOOKS, COPIES, ORDERS = 4, 60, 240
 
 
-async def _books(svc: Any) -> list[uuid.UUID]:
+async def _books(svc: RunningInventory) -> list[uuid.UUID]:
     ids = [uuid.uuid4() for _ in range(BOOKS)]
     price = Money(amount=Decimal("3.00"), currency="USD")
     for book_id in ids:
@@ -42,7 +43,7 @@ def _failures(group: str) -> float:
     )
 
 
-async def test_a_burst_of_cross_ordered_reservations(inventory_running: Any) -> None:
+async def test_a_burst_of_cross_ordered_reservations(inventory_running: RunningInventory) -> None:
     svc = inventory_running
     books = await _books(svc)
     group = svc.components.settings.commands_group

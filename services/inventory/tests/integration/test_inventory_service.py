@@ -25,6 +25,8 @@ from bookshelf_contracts import (
 )
 from bookshelf_infra.testing import eventually
 
+from .conftest import RunningInventory
+
 ADMIN = {"Authorization": "Bearer dev-admin-token"}
 WAIT = 30.0
 
@@ -43,20 +45,22 @@ def _book(
     }
 
 
-async def _stocked_book(svc: Any, *, isbn: str | None = None, lane: str = "primary") -> uuid.UUID:
+async def _stocked_book(
+    svc: RunningInventory, *, isbn: str | None = None, lane: str = "primary"
+) -> uuid.UUID:
     """A book announced on catalog.books, once inventory has created its record."""
     book_id = uuid.uuid4()
     await svc.send(BookAdded(**_book(book_id, isbn=isbn)), lane=lane)
 
     async def created() -> bool:
-        return (await svc.client.get(f"/inventory/{book_id}")).status_code == 200
+        return (await svc.http.get(f"/inventory/{book_id}")).status_code == 200
 
     await eventually(created, timeout=WAIT, message=f"inventory for {book_id}")
     return book_id
 
 
-async def _inventory(svc: Any, book_id: uuid.UUID) -> dict[str, Any]:
-    response = await svc.client.get(f"/inventory/{book_id}")
+async def _inventory(svc: RunningInventory, book_id: uuid.UUID) -> dict[str, Any]:
+    response = await svc.http.get(f"/inventory/{book_id}")
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -67,7 +71,7 @@ def _reserve(order_id: uuid.UUID, *lines: tuple[uuid.UUID, int]) -> ReserveStock
 
 
 async def test_book_added_creates_a_record_with_initial_stock_and_publishes_its_level(
-    inventory_running: Any,
+    inventory_running: RunningInventory,
 ) -> None:
     book_id = await _stocked_book(inventory_running)
     body = await _inventory(inventory_running, book_id)
@@ -84,12 +88,14 @@ async def test_book_added_creates_a_record_with_initial_stock_and_publishes_its_
     assert level == [{"book_id": str(book_id), "on_hand": 10, "reserved": 0, "available": 10, "version": 1}]
 
 
-async def test_book_added_on_the_bulk_lane_creates_a_record(inventory_running: Any) -> None:
+async def test_book_added_on_the_bulk_lane_creates_a_record(inventory_running: RunningInventory) -> None:
     book_id = await _stocked_book(inventory_running, lane="bulk")
     assert (await _inventory(inventory_running, book_id))["on_hand"] == 10
 
 
-async def test_book_added_twice_is_a_no_op_and_details_update_the_title(inventory_running: Any) -> None:
+async def test_book_added_twice_is_a_no_op_and_details_update_the_title(
+    inventory_running: RunningInventory,
+) -> None:
     book_id = await _stocked_book(inventory_running)
     await inventory_running.send(BookAdded(**_book(book_id)))  # another delivery, another message id
     await inventory_running.send(BookDetailsUpdated(**_book(book_id, title="Dune Messiah", version=2)))
@@ -102,10 +108,10 @@ async def test_book_added_twice_is_a_no_op_and_details_update_the_title(inventor
     assert (body["on_hand"], body["version"]) == (10, 1)
 
 
-async def test_restock_api_publishes_restocked_and_level(inventory_running: Any) -> None:
+async def test_restock_api_publishes_restocked_and_level(inventory_running: RunningInventory) -> None:
     svc = inventory_running
     book_id = await _stocked_book(svc)
-    response = await svc.client.post(f"/inventory/{book_id}/restock", json={"quantity": 5}, headers=ADMIN)
+    response = await svc.http.post(f"/inventory/{book_id}/restock", json={"quantity": 5}, headers=ADMIN)
     assert response.status_code == 200, response.text
     assert response.json() == {
         "book_id": str(book_id),
@@ -127,19 +133,19 @@ async def test_restock_api_publishes_restocked_and_level(inventory_running: Any)
     }
 
 
-async def test_restock_with_an_idempotency_key_happens_once(inventory_running: Any) -> None:
+async def test_restock_with_an_idempotency_key_happens_once(inventory_running: RunningInventory) -> None:
     svc = inventory_running
     book_id = await _stocked_book(svc)
     headers = {**ADMIN, "Idempotency-Key": f"restock-{book_id}"}
-    first = await svc.client.post(f"/inventory/{book_id}/restock", json={"quantity": 3}, headers=headers)
-    again = await svc.client.post(f"/inventory/{book_id}/restock", json={"quantity": 3}, headers=headers)
+    first = await svc.http.post(f"/inventory/{book_id}/restock", json={"quantity": 3}, headers=headers)
+    again = await svc.http.post(f"/inventory/{book_id}/restock", json={"quantity": 3}, headers=headers)
     assert (first.status_code, again.status_code) == (200, 200)
     assert first.json() == again.json()
     assert (await _inventory(svc, book_id))["on_hand"] == 13
 
 
-async def test_restock_errors(inventory_running: Any) -> None:
-    client = inventory_running.client
+async def test_restock_errors(inventory_running: RunningInventory) -> None:
+    client = inventory_running.http
     book_id = await _stocked_book(inventory_running)
     assert (await client.post(f"/inventory/{book_id}/restock", json={"quantity": 5})).status_code == 401
     unknown = await client.post(f"/inventory/{uuid.uuid4()}/restock", json={"quantity": 5}, headers=ADMIN)
@@ -152,8 +158,8 @@ async def test_restock_errors(inventory_running: Any) -> None:
     assert (await _inventory(inventory_running, book_id))["on_hand"] == 10
 
 
-async def test_get_unknown_book_and_reservation_are_404(inventory_running: Any) -> None:
-    client = inventory_running.client
+async def test_get_unknown_book_and_reservation_are_404(inventory_running: RunningInventory) -> None:
+    client = inventory_running.http
     assert (await client.get(f"/inventory/{uuid.uuid4()}")).status_code == 404
     assert (await client.get(f"/reservations/{uuid.uuid4()}", headers=ADMIN)).status_code == 404
     # Reservations are STAFF: anonymous or a wrong token is a 401.
@@ -163,7 +169,7 @@ async def test_get_unknown_book_and_reservation_are_404(inventory_running: Any) 
     assert (await client.get("/inventory/not-a-uuid")).status_code == 422
 
 
-async def test_reserve_command_publishes_reserved_and_levels(inventory_running: Any) -> None:
+async def test_reserve_command_publishes_reserved_and_levels(inventory_running: RunningInventory) -> None:
     svc = inventory_running
     a, b = await _stocked_book(svc), await _stocked_book(svc)
     order_id = uuid.uuid4()
@@ -179,7 +185,7 @@ async def test_reserve_command_publishes_reserved_and_levels(inventory_running: 
         (INVENTORY_RESERVATIONS, str(order_id))
     ]
     assert set(svc.feed.placements("InventoryLevelChanged", book_id=b)) == {(INVENTORY_STOCK, str(b))}
-    reservation = (await svc.client.get(f"/reservations/{order_id}", headers=ADMIN)).json()
+    reservation = (await svc.http.get(f"/reservations/{order_id}", headers=ADMIN)).json()
     assert reservation["status"] == "RESERVED"
     assert len(reservation["lines"]) == 2
     # b now has 2 available (< 3): it is listed as low stock.
@@ -188,11 +194,11 @@ async def test_reserve_command_publishes_reserved_and_levels(inventory_running: 
     assert str(a) not in {e["book_id"] for e in low}
 
 
-async def _all_pages(svc: Any, path: str) -> list[dict[str, Any]]:
+async def _all_pages(svc: RunningInventory, path: str) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     offset = 0
     while True:
-        page = (await svc.client.get(f"{path}&limit=100&offset={offset}")).json()
+        page = (await svc.http.get(f"{path}&limit=100&offset={offset}")).json()
         assert set(page) == {
             "entries",
             "total",
@@ -209,7 +215,7 @@ async def _all_pages(svc: Any, path: str) -> list[dict[str, Any]]:
         offset += 100
 
 
-async def test_duplicate_command_delivery_has_no_second_effect(inventory_running: Any) -> None:
+async def test_duplicate_command_delivery_has_no_second_effect(inventory_running: RunningInventory) -> None:
     svc = inventory_running
     book_id = await _stocked_book(svc)
     order_id = uuid.uuid4()
@@ -222,10 +228,10 @@ async def test_duplicate_command_delivery_has_no_second_effect(inventory_running
     body = await _inventory(svc, book_id)
     assert (body["on_hand"], body["reserved"], body["available"], body["version"]) == (7, 0, 7, 3)
     assert len(svc.feed.events("StockReserved", order_id=order_id)) == 2  # first answer + re-answer
-    assert (await svc.client.get(f"/reservations/{order_id}", headers=ADMIN)).json()["status"] == "COMMITTED"
+    assert (await svc.http.get(f"/reservations/{order_id}", headers=ADMIN)).json()["status"] == "COMMITTED"
 
 
-async def test_release_command_returns_the_stock(inventory_running: Any) -> None:
+async def test_release_command_returns_the_stock(inventory_running: RunningInventory) -> None:
     svc = inventory_running
     book_id = await _stocked_book(svc)
     order_id = uuid.uuid4()
@@ -237,10 +243,10 @@ async def test_release_command_returns_the_stock(inventory_running: Any) -> None
         lambda: svc.feed.events("InventoryLevelChanged", book_id=book_id, version=3), timeout=WAIT
     )
     assert (await _inventory(svc, book_id))["available"] == 10
-    assert (await svc.client.get(f"/reservations/{order_id}", headers=ADMIN)).json()["status"] == "RELEASED"
+    assert (await svc.http.get(f"/reservations/{order_id}", headers=ADMIN)).json()["status"] == "RELEASED"
 
 
-async def test_refused_reservation_lists_short_lines(inventory_running: Any) -> None:
+async def test_refused_reservation_lists_short_lines(inventory_running: RunningInventory) -> None:
     svc = inventory_running
     book_id, unknown = await _stocked_book(svc), uuid.uuid4()
     order_id = uuid.uuid4()
@@ -251,13 +257,13 @@ async def test_refused_reservation_lists_short_lines(inventory_running: Any) -> 
     short = {line["book_id"]: line for line in failed[0]["short_lines"]}
     assert short[str(book_id)] == {"book_id": str(book_id), "requested": 11, "available": 10}
     assert short[str(unknown)] == {"book_id": str(unknown), "requested": 1, "available": 0}
-    response = await svc.client.get(f"/reservations/{order_id}", headers=ADMIN)
+    response = await svc.http.get(f"/reservations/{order_id}", headers=ADMIN)
     assert response.status_code == 404
     assert "refused" in response.json()["detail"]
     assert (await _inventory(svc, book_id))["reserved"] == 0
 
 
-async def test_invalid_command_lands_in_the_dlq_with_the_reason(inventory_running: Any) -> None:
+async def test_invalid_command_lands_in_the_dlq_with_the_reason(inventory_running: RunningInventory) -> None:
     svc = inventory_running
     order_id = uuid.uuid4()
     envelope = Envelope(
@@ -269,7 +275,9 @@ async def test_invalid_command_lands_in_the_dlq_with_the_reason(inventory_runnin
         producer="test",
         data={"order_id": str(order_id), "lines": []},
     )
-    await svc.send_raw(INVENTORY_COMMANDS, str(order_id), envelope.to_json(), envelope.kafka_headers())
+    await svc.send_raw(
+        svc.topic(INVENTORY_COMMANDS), envelope.to_json(), key=str(order_id), headers=envelope.kafka_headers()
+    )
     letters = await eventually(
         lambda: svc.dead_letters(INVENTORY_COMMANDS, envelope.message_id), timeout=WAIT
     )
@@ -280,7 +288,9 @@ async def test_invalid_command_lands_in_the_dlq_with_the_reason(inventory_runnin
     assert svc.feed.events("StockReserved", order_id=order_id) == []
 
 
-async def test_commit_of_an_unknown_order_is_dead_lettered_at_once(inventory_running: Any) -> None:
+async def test_commit_of_an_unknown_order_is_dead_lettered_at_once(
+    inventory_running: RunningInventory,
+) -> None:
     svc = inventory_running
     order_id = uuid.uuid4()
     envelope = await svc.send(CommitStock(order_id=order_id))

@@ -12,6 +12,8 @@ from bookshelf_contracts import SUPPLIER_BOOK_SUPPLY, BookAdded, Money, Supplier
 from bookshelf_infra.testing import eventually
 from prometheus_client import REGISTRY
 
+from .conftest import RunningInventory
+
 WAIT = 30.0
 
 
@@ -30,7 +32,7 @@ def _payload(event_type: str, payload: dict[str, Any]) -> SupplierPayloadReceive
     )
 
 
-async def _stocked_book(svc: Any, isbn: str | None = None) -> uuid.UUID:
+async def _stocked_book(svc: RunningInventory, isbn: str | None = None) -> uuid.UUID:
     book_id = uuid.uuid4()
     price = Money(amount=Decimal("12.50"), currency="EUR")
     await svc.send(
@@ -38,17 +40,17 @@ async def _stocked_book(svc: Any, isbn: str | None = None) -> uuid.UUID:
     )
 
     async def created() -> bool:
-        return (await svc.client.get(f"/inventory/{book_id}")).status_code == 200
+        return (await svc.http.get(f"/inventory/{book_id}")).status_code == 200
 
     await eventually(created, timeout=WAIT)
     return book_id
 
 
-async def _on_hand(svc: Any, book_id: uuid.UUID) -> int:
-    return int((await svc.client.get(f"/inventory/{book_id}")).json()["on_hand"])
+async def _on_hand(svc: RunningInventory, book_id: uuid.UUID) -> int:
+    return int((await svc.http.get(f"/inventory/{book_id}")).json()["on_hand"])
 
 
-async def test_stock_replenished_by_isbn_restocks_the_book(inventory_running: Any) -> None:
+async def test_stock_replenished_by_isbn_restocks_the_book(inventory_running: RunningInventory) -> None:
     svc = inventory_running
     isbn = _random_isbn13()
     book_id = await _stocked_book(svc, isbn)
@@ -58,14 +60,14 @@ async def test_stock_replenished_by_isbn_restocks_the_book(inventory_running: An
     assert await _on_hand(svc, book_id) == 14
 
 
-async def test_stock_replenished_by_book_id_restocks_the_book(inventory_running: Any) -> None:
+async def test_stock_replenished_by_book_id_restocks_the_book(inventory_running: RunningInventory) -> None:
     svc = inventory_running
     book_id = await _stocked_book(svc)
     await svc.send(_payload("stock_replenished", {"book_id": str(book_id), "quantity": "2"}))
     await eventually(lambda: svc.feed.events("StockRestocked", book_id=book_id, on_hand=12), timeout=WAIT)
 
 
-async def test_other_event_types_are_ignored_and_counted(inventory_running: Any) -> None:
+async def test_other_event_types_are_ignored_and_counted(inventory_running: RunningInventory) -> None:
     svc = inventory_running
 
     def ignored() -> float:
@@ -81,7 +83,9 @@ async def test_other_event_types_are_ignored_and_counted(inventory_running: Any)
     assert svc.dead_letters(SUPPLIER_BOOK_SUPPLY, envelope.message_id) == []
 
 
-async def test_payload_without_quantity_is_dead_lettered_with_the_reason(inventory_running: Any) -> None:
+async def test_payload_without_quantity_is_dead_lettered_with_the_reason(
+    inventory_running: RunningInventory,
+) -> None:
     svc = inventory_running
     book_id = await _stocked_book(svc)
     envelope = await svc.send(_payload("stock_replenished", {"book_id": str(book_id)}))
@@ -93,7 +97,9 @@ async def test_payload_without_quantity_is_dead_lettered_with_the_reason(invento
     assert await _on_hand(svc, book_id) == 10
 
 
-async def test_bad_quantity_is_dead_lettered_naming_field_and_value(inventory_running: Any) -> None:
+async def test_bad_quantity_is_dead_lettered_naming_field_and_value(
+    inventory_running: RunningInventory,
+) -> None:
     svc = inventory_running
     book_id = await _stocked_book(svc)
     envelope = await svc.send(_payload("stock_replenished", {"book_id": str(book_id), "quantity": -5}))
@@ -103,7 +109,7 @@ async def test_bad_quantity_is_dead_lettered_naming_field_and_value(inventory_ru
     assert "payload.quantity must be an integer from 1 to 100000, got -5" in letters[0]["dlq.error_message"]
 
 
-async def test_unknown_isbn_is_retried_then_dead_lettered(inventory_running: Any) -> None:
+async def test_unknown_isbn_is_retried_then_dead_lettered(inventory_running: RunningInventory) -> None:
     svc = inventory_running
     isbn = _random_isbn13()
     envelope = await svc.send(_payload("stock_replenished", {"isbn": isbn, "quantity": 1}))

@@ -7,7 +7,6 @@ Each test gets its own database (migrated), its own topics (``<unique>.orders`` 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,10 +16,10 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from bookshelf_contracts import Envelope, Message
 from bookshelf_infra.testing import TestDatabase, eventually, unique_name
+from bookshelf_infra.testing.service import ServiceHarness, running_service
 from bookshelf_messaging import KafkaSettings, create_topic
 from bookshelf_messaging.dlq import Failure, build_dead_letter
 from bookshelf_observatory.bootstrap import build
@@ -33,13 +32,9 @@ STAFF = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @dataclass
-class ObservatoryIT:
-    """A wired observatory over test-unique topics."""
+class ObservatoryIT(ServiceHarness[Components]):
+    """A wired observatory over test-unique topics; ``http`` sends no credentials, ``staff`` the token."""
 
-    http: httpx.AsyncClient
-    components: Components
-    kafka: KafkaSettings
-    producer: AIOKafkaProducer
     orders: str
     commands: str
     staff: httpx.AsyncClient
@@ -127,24 +122,19 @@ async def observatory_it(database: TestDatabase, kafka_bootstrap: str) -> AsyncI
         services="fulfillment=http://127.0.0.1:9",
     )
     components = build(settings, kafka, topics=[orders, f"{orders}.dlq", commands, f"{commands}.dlq"])
-    tasks = [asyncio.create_task(r.run()) for r in components.consumers]
-    producer = AIOKafkaProducer(**kafka.aiokafka_kwargs(), acks="all")
-    await producer.start()
     transport = httpx.ASGITransport(app=components.app)
     async with (
-        httpx.AsyncClient(transport=transport, base_url="http://observatory") as http,
         httpx.AsyncClient(transport=transport, base_url="http://observatory", headers=STAFF) as staff,
+        running_service(
+            components,
+            ObservatoryIT,
+            base_url="http://observatory",
+            orders=orders,
+            commands=commands,
+            staff=staff,
+        ) as observatory,
     ):
-        yield ObservatoryIT(http, components, kafka, producer, orders, commands, staff)
-    await producer.stop()
-    for runner in components.consumers:
-        runner.stop()
-    await asyncio.wait(tasks, timeout=15)
-    for task in tasks:
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-    await components.engine.dispose()
+        yield observatory
 
 
 def new_order_id() -> UUID:

@@ -18,8 +18,6 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord
 from bookshelf_contracts import (
     CATALOG_BOOKS,
     TOPICS,
@@ -35,6 +33,8 @@ from bookshelf_contracts import (
 from bookshelf_contracts.testing import usd
 from bookshelf_infra.pgadmin import PostgresAdmin
 from bookshelf_infra.testing import eventually, unique_name
+from bookshelf_infra.testing.service import ServiceHarness, migrated_database, running_service
+from bookshelf_infra.testing.tap import Tap, header
 from bookshelf_messaging import ConsumerRunner, KafkaSettings, create_topic, ensure_topics
 from bookshelf_servicekit.runtime import Components
 from bookshelf_storefront.bootstrap import build
@@ -43,7 +43,8 @@ from bookshelf_storefront.entrypoints.consumers import live_handlers
 from bookshelf_storefront.migrations import upgrade
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-Record = ConsumerRecord[bytes, bytes]
+__all__ = ["StorefrontIT", "Twin", "book_added", "header", "ok", "stock", "token", "usd"]
+
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 
@@ -66,63 +67,12 @@ def stock(book_id: UUID, available: int, version: int, reserved: int = 0) -> Inv
     )
 
 
-class Tap:
-    """Reads one topic from the beginning with its own group, keeping every record, in a task."""
-
-    def __init__(self, kafka: KafkaSettings, topic: str) -> None:
-        self.topic = topic
-        self.records: list[Record] = []
-        self.consumer = AIOKafkaConsumer(
-            topic,
-            **kafka.aiokafka_kwargs(),
-            group_id=unique_name("storefront_it_tap"),
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=10,
-            session_timeout_ms=6000,
-            heartbeat_interval_ms=1000,
-        )
-        self.task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self.consumer.start()
-        self.task = asyncio.create_task(self._poll())
-
-    async def _poll(self) -> None:
-        while True:
-            for batch in (await self.consumer.getmany(timeout_ms=200)).values():
-                self.records.extend(batch)
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(BaseException):
-                await self.task
-        await self.consumer.stop()
-
-    async def wait_for(self, match: Callable[[Record], bool], timeout: float = 30) -> Record:  # noqa: ASYNC109
-        """The first record that matches, polling until ``timeout``."""
-
-        def found() -> Record | None:
-            return next((r for r in self.records if match(r)), None)
-
-        return await eventually(found, timeout=timeout, message=f"no matching record on {self.topic}")
-
-
-def header(record: Record, name: str) -> str:
-    """A record header as text ('' when absent)."""
-    return next((v.decode() for k, v in record.headers if k == name), "")
-
-
 @dataclass
-class StorefrontIT:
+class StorefrontIT(ServiceHarness[Components]):
     """The running service: HTTP client on its app, a producer for the source topics, a DLQ tap."""
 
-    http: httpx.AsyncClient
-    components: Components
     settings: StorefrontSettings
-    kafka: KafkaSettings
     database_url: str
-    producer: AIOKafkaProducer
     catalog_dlq: Tap
     keys: set[UUID] = field(default_factory=set)
 
@@ -144,15 +94,8 @@ class StorefrontIT:
         )
         self.keys.add(UUID(key_for(message)))
         topic = topic_for(message)
-        topic = bulk(topic) if lane == "bulk" else topic
-        await self.producer.send_and_wait(
-            topic, value=env.to_json(), key=key_for(message).encode(), headers=env.kafka_headers()
-        )
+        await self.send_envelope(bulk(topic) if lane == "bulk" else topic, env, key=key_for(message))
         return env
-
-    async def send_raw(self, topic: str, value: bytes, *, key: bytes) -> None:
-        """Produce a record as is (poison)."""
-        await self.producer.send_and_wait(topic, value=value, key=key)
 
     async def wait_for(
         self,
@@ -175,47 +118,28 @@ def ok(predicate: Callable[[dict[str, Any]], bool]) -> Callable[[httpx.Response]
     return lambda answer: answer.status_code == 200 and predicate(answer.json())
 
 
-async def _run(components: Components) -> list[asyncio.Task[None]]:
-    return [asyncio.create_task(runner.run()) for runner in components.consumers]
-
-
-async def _stop(components: Components, tasks: list[asyncio.Task[None]]) -> None:
-    for runner in components.consumers:
-        runner.stop()
-    await asyncio.wait(tasks, timeout=15)
-    for task in tasks:
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-
-
 @pytest.fixture(scope="session")
 async def storefront_it(postgres_server: PostgresAdmin, kafka_bootstrap: str) -> AsyncIterator[StorefrontIT]:
-    name = unique_name("storefront_it")
-    await postgres_server.create_database_async(name)
-    url = postgres_server.sqlalchemy_url(name)
-    await asyncio.to_thread(upgrade, url)
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap)
     await ensure_topics(kafka, TOPICS)
     groups = {
         f"{purpose}_group": unique_name(f"storefront.{purpose}.it")
         for purpose in ("catalog", "inventory", "orders", "shipments")
     }
-    settings = StorefrontSettings(env="dev", database_url=url, **groups)
-    components = build(settings, kafka)
-    tasks = await _run(components)
-    tap = Tap(kafka, dlq(CATALOG_BOOKS))
-    await tap.start()
-    producer = AIOKafkaProducer(**kafka.aiokafka_kwargs(), acks="all")
-    await producer.start()
-    transport = httpx.ASGITransport(app=components.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://storefront") as http:
-        yield StorefrontIT(http, components, settings, kafka, url, producer, tap)
-    await producer.stop()
-    await tap.stop()
-    await _stop(components, tasks)
-    await components.engine.dispose()
-    await postgres_server.drop_database_async(name)
+    async with migrated_database(postgres_server, "storefront_it", upgrade) as url:
+        settings = StorefrontSettings(env="dev", database_url=url, **groups)
+        async with (
+            Tap(kafka, dlq(CATALOG_BOOKS)) as catalog_dlq,
+            running_service(
+                build(settings, kafka),
+                StorefrontIT,
+                base_url="http://storefront",
+                settings=settings,
+                database_url=url,
+                catalog_dlq=catalog_dlq,
+            ) as storefront,
+        ):
+            yield storefront
 
 
 def token() -> str:
@@ -248,8 +172,7 @@ async def twin(storefront_it: StorefrontIT) -> AsyncIterator[Twin]:
             storefront_it.kafka,
             backoff_base_s=0.02,
         )
-        tap = Tap(storefront_it.kafka, dlq(topic))
-        await tap.start()
+        tap = await Tap(storefront_it.kafka, dlq(topic)).start()
         started.append((runner, asyncio.create_task(runner.run()), tap))
         return topic, tap
 

@@ -113,7 +113,7 @@ async def test_a_poison_order_event_in_a_batch_is_dead_lettered_alone(
     )
     for order_id in (before, after):
         await storefront_it.wait_for(f"/tracking/{order_id}", ok(lambda b: b["status"] == "PENDING"))
-    letter = await dead_letters.wait_for(lambda r: header(r, "dlq.original_key") == str(poison))
+    letter = await dead_letters.first(lambda r: header(r, "dlq.original_key") == str(poison))
     # The batch failed, then the message ran alone once: a data error (NUL, SQLSTATE class 22) is
     # dead-lettered at once instead of being retried.
     assert int(header(letter, "dlq.attempts")) == 1

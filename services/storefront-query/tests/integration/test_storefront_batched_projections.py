@@ -116,7 +116,7 @@ async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(
         await storefront_it.wait_for(
             f"/storefront/{book.book_id}", ok(lambda x: x["title"].endswith("poison"))
         )
-    letter = await dead_letters.wait_for(lambda r: header(r, "dlq.original_key") == str(poison.book_id))
+    letter = await dead_letters.first(lambda r: header(r, "dlq.original_key") == str(poison.book_id))
     assert header(letter, "dlq.original_topic") == topic
     # The batch failed, then the message ran alone once: a data error (NUL, SQLSTATE class 22) is
     # dead-lettered at once instead of being retried.

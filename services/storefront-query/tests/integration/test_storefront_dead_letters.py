@@ -6,11 +6,12 @@ from uuid import uuid4
 
 import orjson
 from bookshelf_contracts import CATALOG_BOOKS, Envelope
+from bookshelf_infra.testing.tap import Match, Record
 
-from .conftest import Record, StorefrontIT, book_added, header, ok
+from .conftest import StorefrontIT, book_added, header, ok
 
 
-def _from(it: StorefrontIT, key: bytes) -> object:
+def _from(it: StorefrontIT, key: bytes) -> Match:
     group = it.settings.catalog_group
 
     def match(record: Record) -> bool:
@@ -32,7 +33,7 @@ async def test_unparsable_record_is_dead_lettered_and_the_next_one_applied(
     await storefront_it.wait_for(
         f"/storefront/{book.book_id}", ok(lambda b: b["title"] == "Behind the poison")
     )
-    letter = await storefront_it.catalog_dlq.wait_for(_from(storefront_it, key))  # type: ignore[arg-type]
+    letter = await storefront_it.catalog_dlq.first(_from(storefront_it, key))
     assert letter.value == b"{not json"
     assert header(letter, "dlq.original_topic") == CATALOG_BOOKS
     assert header(letter, "dlq.error_type").endswith("InvalidEnvelope")
@@ -51,7 +52,7 @@ async def test_schema_invalid_event_is_dead_lettered_at_once(storefront_it: Stor
     await storefront_it.send_raw(CATALOG_BOOKS, value, key=key)
     await storefront_it.send(book)
     await storefront_it.wait_for(f"/storefront/{book.book_id}", ok(lambda b: b["title"] == "Valid one"))
-    letter = await storefront_it.catalog_dlq.wait_for(_from(storefront_it, key))  # type: ignore[arg-type]
+    letter = await storefront_it.catalog_dlq.first(_from(storefront_it, key))
     assert header(letter, "dlq.error_type").endswith("MessageValidationError")
     assert "price" in header(letter, "dlq.error_message")
     assert header(letter, "dlq.attempts") == "1"
