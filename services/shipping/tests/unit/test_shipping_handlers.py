@@ -21,13 +21,14 @@ from bookshelf_contracts import (
     StockLine,
     parse_message,
 )
-from bookshelf_shipping.adapters.memory import InMemoryUnitOfWork
 from bookshelf_shipping.domain.exceptions import ShipmentNotFound, TransitionAlreadyMade
 from bookshelf_shipping.domain.model import RefusalKind, ShipmentStatus
 from bookshelf_shipping.domain.rules import DEFAULT_COUNTRIES, ServedCountries
 from bookshelf_shipping.service_layer import metrics
 from bookshelf_shipping.service_layer.commands import DeliverShipment, DispatchShipment
 from bookshelf_shipping.service_layer.handlers import ShippingDeps, handle
+
+from ..fakes import InMemoryUnitOfWork
 
 AT = datetime(2025, 1, 2, tzinfo=UTC)
 ADDRESS = Address(street="1 Main St", city="Springfield", zip_code="12345", country="US")

@@ -1,1 +1,1 @@
-"""Adapters: tables, repositories, the SQL unit of work, read queries, and in-memory fakes."""
+"""Adapters: tables, repositories, the SQL unit of work and read queries (fakes live in tests/fakes.py)."""

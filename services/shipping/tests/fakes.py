@@ -1,7 +1,8 @@
 """In-memory repositories and unit of work: fakes for handler unit tests (no I/O).
 
 They keep the two uniqueness rules the database enforces (one shipment per order, unique tracking
-numbers), so handler tests exercise the same paths as production.
+numbers), so handler tests exercise the same paths as production; ``repository_contract.py`` runs
+the same checks against these fakes and the SQL adapters.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import copy
 from uuid import UUID
 
 from bookshelf_contracts import Event
-
 from bookshelf_shipping.domain.exceptions import TrackingNumberTaken
 from bookshelf_shipping.domain.model import Refusal, Shipment
 from bookshelf_shipping.service_layer.unit_of_work import RefusalRepository, ShipmentRepository, UnitOfWork
