@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,15 +17,14 @@ from bookshelf_contracts import (
     Event,
     MarkOrderDelivered,
     MarkOrderShipped,
-    Money,
     OrderCancelled,
     OrderConfirmed,
     OrderPlaced,
     ShortLine,
 )
 from bookshelf_ordering.domain.exceptions import InvalidOrder, OrderNotFound, TransitionNotAllowed
-from bookshelf_ordering.domain.model import Order, OrderStatus
-from bookshelf_ordering.domain.placement import CatalogEntry, ReplicaUpdate, RequestedLine
+from bookshelf_ordering.domain.model import OrderStatus
+from bookshelf_ordering.domain.placement import CatalogEntry, RequestedLine
 from bookshelf_ordering.service_layer import handlers
 from bookshelf_ordering.service_layer.access import OrderTokens
 from bookshelf_ordering.service_layer.handlers import COMMANDS_REJECTED, PlaceOrder
@@ -36,43 +35,7 @@ from bookshelf_servicekit.idempotency import (
     InMemoryIdempotencyRepository,
 )
 
-
-class FakeOrders:
-    def __init__(self) -> None:
-        self.rows: dict[uuid.UUID, Order] = {}
-        self.token_hashes: dict[uuid.UUID, str | None] = {}
-        self.seen: list[Order] = []
-
-    async def add(self, order: Order, *, access_token_hash: str | None = None) -> None:
-        self.rows[order.order_id] = order
-        self.token_hashes[order.order_id] = access_token_hash
-        self.seen.append(order)
-
-    async def get_for_update(self, order_id: uuid.UUID) -> Order | None:
-        order = self.rows.get(order_id)
-        if order is not None:
-            self.seen.append(order)
-        return order
-
-    async def save(self, order: Order) -> None:
-        self.rows[order.order_id] = order
-
-
-class FakeReplica:
-    def __init__(self, entries: Iterable[CatalogEntry]) -> None:
-        self.rows = {entry.book_id: entry for entry in entries}
-
-    async def get_many(self, book_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, CatalogEntry]:
-        return {book_id: self.rows[book_id] for book_id in book_ids if book_id in self.rows}
-
-    async def apply_book(self, book_id: uuid.UUID, title: str, price: Money, version: int) -> None:
-        self.rows[book_id] = CatalogEntry(book_id, title, price)
-
-    async def apply_price(self, book_id: uuid.UUID, price: Money, version: int) -> None:
-        raise NotImplementedError
-
-    async def apply_many(self, updates: Sequence[ReplicaUpdate]) -> None:
-        raise NotImplementedError
+from ..fakes import FakeOrders, FakeReplica
 
 
 class FakeUnitOfWork:
