@@ -10,12 +10,13 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tests.deploy.deploy_support import load_yaml, load_yaml_documents
+from tests.deploy.deploy_support import K8S, load_yaml, load_yaml_documents
 
 
 def kustomize_tool() -> list[str] | None:
@@ -36,6 +37,23 @@ def builder_description() -> str:
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     version = " ".join(result.stdout.split()) or result.stderr.strip() or "unknown version"
     return f"{' '.join(tool)} ({version})"
+
+
+# The kustomizations of the repository, built once per test session by ``built``.
+KUSTOMIZATIONS = {"base": K8S / "base", "dev": K8S / "overlays" / "dev"}
+
+
+@cache
+def built(name: str) -> tuple[dict[str, Any], ...]:
+    return tuple(kustomize_build(KUSTOMIZATIONS[name]))
+
+
+def of_kind(name: str, *kinds: str) -> list[dict[str, Any]]:
+    return [d for d in built(name) if d["kind"] in kinds]
+
+
+def key(document: Mapping[str, Any]) -> str:
+    return f"{document['kind']}/{document['metadata']['name']}"
 
 
 def kustomize_build(path: Path) -> list[dict[str, Any]]:

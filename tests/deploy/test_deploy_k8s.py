@@ -5,7 +5,6 @@ checked for what schemas cannot see. Custom resources: test_deploy_k8s_platform.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 import kubernetes_validate
@@ -13,34 +12,24 @@ import pytest
 
 from tests.deploy.deploy_support import DEPLOYABLES, K8S, KUBERNETES_MINORS, ROOT, load_yaml_documents
 from tests.deploy.kustomize_support import (
+    KUSTOMIZATIONS,
+    built,
     containers,
     fallback_build,
     is_bookshelf_image,
+    key,
     kustomize_build,
     kustomize_tool,
+    of_kind,
     pod_spec,
 )
 
 pytestmark = pytest.mark.unit
 
-KUSTOMIZATIONS = {"base": K8S / "base", "dev": K8S / "overlays" / "dev"}
 # The Kubernetes minors both operators support (docs/deploy.md "Versions").
 KUBERNETES_VERSIONS = [f"{minor}.0" for minor in KUBERNETES_MINORS]
 PARTITIONS = 6
 WORKLOADS = ("Deployment", "StatefulSet", "Job")
-
-
-@cache
-def built(name: str) -> tuple[dict[str, Any], ...]:
-    return tuple(kustomize_build(KUSTOMIZATIONS[name]))
-
-
-def of_kind(name: str, *kinds: str) -> list[dict[str, Any]]:
-    return [d for d in built(name) if d["kind"] in kinds]
-
-
-def key(document: Mapping[str, Any]) -> str:
-    return f"{document['kind']}/{document['metadata']['name']}"
 
 
 def test_generated_manifests_are_current() -> None:

@@ -5,34 +5,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from functools import cache
 from typing import Any
 
 import pytest
 
-from tests.deploy.deploy_support import DEPLOY_DOC, K8S
-from tests.deploy.kustomize_support import containers, is_bookshelf_image, kustomize_build, pod_spec
+from tests.deploy.deploy_support import DEPLOY_DOC
+from tests.deploy.kustomize_support import (
+    KUSTOMIZATIONS,
+    built,
+    containers,
+    is_bookshelf_image,
+    key,
+    of_kind,
+    pod_spec,
+)
 
 pytestmark = pytest.mark.unit
 
-KUSTOMIZATIONS = {"base": K8S / "base", "dev": K8S / "overlays" / "dev"}
 WORKLOADS = ("Deployment", "StatefulSet")
 # Argo CD syncs PreSync hooks, then the Sync phase (resources and Sync hooks), then PostSync; within a
 # phase by sync wave, and waits for each wave to be healthy (a hook Job: completed) before the next.
 PHASES = {"PreSync": 0, "Sync": 1, "PostSync": 2}
-
-
-@cache
-def built(name: str) -> tuple[dict[str, Any], ...]:
-    return tuple(kustomize_build(KUSTOMIZATIONS[name]))
-
-
-def of_kind(name: str, *kinds: str) -> list[dict[str, Any]]:
-    return [d for d in built(name) if d["kind"] in kinds]
-
-
-def key(document: Mapping[str, Any]) -> str:
-    return f"{document['kind']}/{document['metadata']['name']}"
 
 
 def sync_position(document: Mapping[str, Any]) -> tuple[int, int]:
