@@ -7,26 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bookshelf_contracts import topic_names as names
 from bookshelf_contracts.base import Message
 from bookshelf_contracts.errors import UnknownMessageType
 from bookshelf_contracts.registry import CONTRACTS
-from bookshelf_contracts.topic_names import (
-    CATALOG_BOOKS,
-    INVENTORY_COMMANDS,
-    INVENTORY_RESERVATIONS,
-    INVENTORY_STOCK,
-    ORDERING_COMMANDS,
-    ORDERING_ORDERS,
-    SHIPPING_COMMANDS,
-    SHIPPING_SHIPMENTS,
-    SUPPLIER_BOOK_SUPPLY,
-)
 
 BULK_SUFFIX = ".bulk"
 DLQ_SUFFIX = ".dlq"
 
 # The saga reads these; they must stay co-partitioned (same key, same partition count).
-SAGA_INPUT_TOPICS = (ORDERING_ORDERS, INVENTORY_RESERVATIONS, SHIPPING_SHIPMENTS)
+SAGA_INPUT_TOPICS = (names.ORDERING_ORDERS, names.INVENTORY_RESERVATIONS, names.SHIPPING_SHIPMENTS)
 DEFAULT_PARTITIONS = 6
 
 
@@ -55,15 +45,15 @@ def _carried_by_topic() -> dict[str, tuple[str, ...]]:
 _CARRIED = _carried_by_topic()
 
 TOPICS: tuple[TopicSpec, ...] = (
-    TopicSpec(CATALOG_BOOKS, "book_id"),
-    TopicSpec(INVENTORY_STOCK, "book_id"),
-    TopicSpec(INVENTORY_RESERVATIONS, "order_id"),
-    TopicSpec(ORDERING_ORDERS, "order_id"),
-    TopicSpec(SHIPPING_SHIPMENTS, "order_id"),
-    TopicSpec(INVENTORY_COMMANDS, "order_id"),
-    TopicSpec(ORDERING_COMMANDS, "order_id"),
-    TopicSpec(SHIPPING_COMMANDS, "order_id"),
-    TopicSpec(SUPPLIER_BOOK_SUPPLY, "payload_id"),
+    TopicSpec(names.CATALOG_BOOKS, "book_id"),
+    TopicSpec(names.INVENTORY_STOCK, "book_id"),
+    TopicSpec(names.INVENTORY_RESERVATIONS, "order_id"),
+    TopicSpec(names.ORDERING_ORDERS, "order_id"),
+    TopicSpec(names.SHIPPING_SHIPMENTS, "order_id"),
+    TopicSpec(names.INVENTORY_COMMANDS, "order_id"),
+    TopicSpec(names.ORDERING_COMMANDS, "order_id"),
+    TopicSpec(names.SHIPPING_COMMANDS, "order_id"),
+    TopicSpec(names.SUPPLIER_BOOK_SUPPLY, "payload_id"),
 )
 
 if _unknown := set(_CARRIED) - {spec.name for spec in TOPICS}:
