@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import pytest
 from bookshelf_catalog.adapters.repository import SqlBookRepository
 from bookshelf_catalog.adapters.supplier_payloads import SqlSupplierPayloadRepository
+from bookshelf_infra.testing.service import in_transactions
 from bookshelf_messaging import create_session_factory
 
-from ..repository_contract import CatalogRepositoriesContract, Repositories, Store
+from ..repository_contract import CatalogRepositoriesContract, Store
 from .conftest import Catalog
 
 
 class TestSqlRepositories(CatalogRepositoriesContract):
     @pytest.fixture
     def store(self, catalog: Catalog) -> Store:
-        sessions = create_session_factory(catalog.engine)
-
-        @asynccontextmanager
-        async def transaction() -> AsyncIterator[Repositories]:
-            async with sessions() as session, session.begin():
-                yield SqlBookRepository(session), SqlSupplierPayloadRepository(session)
-
-        return transaction
+        return in_transactions(
+            create_session_factory(catalog.engine),
+            lambda session: (SqlBookRepository(session), SqlSupplierPayloadRepository(session)),
+        )

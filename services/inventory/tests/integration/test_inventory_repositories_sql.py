@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
+from bookshelf_infra.testing.service import in_transactions
 from bookshelf_inventory.adapters.repositories import (
     SqlBookReplica,
     SqlReservationRepository,
@@ -20,14 +20,8 @@ class TestSqlRepositories(InventoryRepositoriesContract):
     @pytest.fixture
     async def store(self, inventory_db_url: str) -> AsyncIterator[Store]:
         engine = create_engine(inventory_db_url, pool_size=2)
-        sessions = create_session_factory(engine)
-
-        @asynccontextmanager
-        async def transaction() -> AsyncIterator[Repositories]:
-            async with sessions() as session, session.begin():
-                yield Repositories(
-                    SqlStockRepository(session), SqlReservationRepository(session), SqlBookReplica(session)
-                )
-
-        yield transaction
+        yield in_transactions(
+            create_session_factory(engine),
+            lambda s: Repositories(SqlStockRepository(s), SqlReservationRepository(s), SqlBookReplica(s)),
+        )
         await engine.dispose()

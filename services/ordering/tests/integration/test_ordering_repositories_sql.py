@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import pytest
+from bookshelf_infra.testing.service import in_transactions
 from bookshelf_messaging import create_session_factory
 from bookshelf_ordering.adapters.repository import SqlCatalogReplica, SqlOrderRepository
 
@@ -16,11 +14,7 @@ from .conftest import OrderingHarness
 class TestSqlRepositories(OrderingRepositoriesContract):
     @pytest.fixture
     def store(self, ordering: OrderingHarness) -> Store:
-        sessions = create_session_factory(ordering.engine)
-
-        @asynccontextmanager
-        async def transaction() -> AsyncIterator[Repositories]:
-            async with sessions() as session, session.begin():
-                yield Repositories(SqlOrderRepository(session), SqlCatalogReplica(session))
-
-        return transaction
+        return in_transactions(
+            create_session_factory(ordering.engine),
+            lambda session: Repositories(SqlOrderRepository(session), SqlCatalogReplica(session)),
+        )

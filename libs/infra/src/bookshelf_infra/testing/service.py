@@ -32,7 +32,14 @@ from .tap import KafkaClient
 if TYPE_CHECKING:
     from ..pgadmin import PostgresAdmin
 
-__all__ = ["Runner", "ServiceHarness", "ServiceParts", "migrated_database", "running_service"]
+__all__ = [
+    "Runner",
+    "ServiceHarness",
+    "ServiceParts",
+    "in_transactions",
+    "migrated_database",
+    "running_service",
+]
 
 
 class Runner(Protocol):
@@ -64,6 +71,7 @@ class ServiceParts(Protocol):
 
 P = TypeVar("P", bound=ServiceParts)
 H = TypeVar("H", bound="ServiceHarness[Any]")
+R = TypeVar("R")
 
 
 @dataclass
@@ -165,3 +173,18 @@ async def migrated_database(
         yield url
     finally:
         await postgres.drop_database_async(name)
+
+
+def in_transactions(
+    session_factory: Callable[[], Any], build: Callable[[Any], R]
+) -> Callable[[], contextlib.AbstractAsyncContextManager[R]]:
+    """``store()`` of a repository contract test on a database: each call opens a transaction of
+    ``session_factory`` (an ``async_sessionmaker``) and yields ``build(session)`` (the repositories);
+    the transaction commits when the block ends without an error, else rolls back."""
+
+    @contextlib.asynccontextmanager
+    async def transaction() -> AsyncIterator[R]:
+        async with session_factory() as session, session.begin():
+            yield build(session)
+
+    return transaction
