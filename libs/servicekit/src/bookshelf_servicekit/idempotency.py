@@ -136,7 +136,7 @@ class SqlIdempotencyRepository:
                 ).where(idempotency_keys.c.key == request.key)
             )
         ).one()
-        return _stored(request, row.fingerprint, row.status_code, row.response_body)
+        return stored_answer(request, row.fingerprint, row.status_code, row.response_body)
 
     async def complete(self, request: IdempotencyRequest, status_code: int, body: Any) -> None:
         """Store the answer of a claimed key."""
@@ -147,28 +147,10 @@ class SqlIdempotencyRepository:
         )
 
 
-class InMemoryIdempotencyRepository:
-    """A dict-backed ``IdempotencyRepository`` for unit tests with fake units of work."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, tuple[str, int | None, Any]] = {}
-
-    async def claim(self, request: IdempotencyRequest) -> StoredResponse | None:
-        """Claim the key (None) or return the stored answer; raises IdempotencyKeyReused."""
-        if request.key not in self.rows:
-            self.rows[request.key] = (request.fingerprint, None, None)
-            return None
-        fingerprint, status_code, body = self.rows[request.key]
-        return _stored(request, fingerprint, status_code, body)
-
-    async def complete(self, request: IdempotencyRequest, status_code: int, body: Any) -> None:
-        """Store the answer of a claimed key."""
-        self.rows[request.key] = (request.fingerprint, status_code, body)
-
-
-def _stored(
+def stored_answer(
     request: IdempotencyRequest, fingerprint: str, status_code: int | None, body: Any
 ) -> StoredResponse:
+    """What ``claim`` answers for a key already stored with ``fingerprint`` (and the answer, if any)."""
     if fingerprint != request.fingerprint:
         raise IdempotencyKeyReused(
             f"{IDEMPOTENCY_HEADER} {request.key!r} was already used with a different request; "

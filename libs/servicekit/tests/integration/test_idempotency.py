@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 import sqlalchemy as sa
 from bookshelf_infra.testing import TestDatabase
+from bookshelf_infra.testing.service import in_transactions
 from bookshelf_messaging.db import create_engine, create_session_factory
 from bookshelf_servicekit.idempotency import (
     IdempotencyKeyReused,
@@ -19,6 +20,8 @@ from bookshelf_servicekit.idempotency import (
     run_idempotent,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..idempotency_contract import IdempotencyRepositoryContract, Store
 
 effects = sa.Table("effects", metadata, sa.Column("id", sa.Text, primary_key=True))
 
@@ -97,3 +100,11 @@ async def test_concurrent_requests_with_one_key_have_one_effect(
     assert len({a.body["id"] for a in answers}) == 1
     assert sum(not a.replayed for a in answers) == 1
     assert await count(sessions) == 1
+
+
+class TestSqlIdempotencyRepositoryContract(IdempotencyRepositoryContract):
+    """The contract of tests/idempotency_contract.py, on the table."""
+
+    @pytest.fixture
+    def store(self, sessions: async_sessionmaker[AsyncSession]) -> Store:
+        return in_transactions(sessions, SqlIdempotencyRepository)

@@ -8,7 +8,7 @@ import pytest
 from bookshelf_catalog.service_layer.messagebus import MessageBus
 from bookshelf_catalog.service_layer.unit_of_work import Lane, UnitOfWork
 from bookshelf_contracts import Message
-from bookshelf_servicekit.idempotency import InMemoryIdempotencyRepository
+from bookshelf_servicekit.testing import InMemoryIdempotencyRepository
 
 from ..fakes import FakeBookRepository, FakeSupplierPayloads
 

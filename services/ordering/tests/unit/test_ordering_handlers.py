@@ -32,8 +32,8 @@ from bookshelf_servicekit.auth import token_hash
 from bookshelf_servicekit.idempotency import (
     IdempotencyKeyReused,
     IdempotencyRequest,
-    InMemoryIdempotencyRepository,
 )
+from bookshelf_servicekit.testing import InMemoryIdempotencyRepository
 
 from ..fakes import FakeOrders, FakeReplica
 
