@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from bookshelf_contracts import BookAdded, Money
 from bookshelf_infra.testing import TestDatabase, eventually, partitions_of, unique_name
+from bookshelf_infra.testing.tap import Tap
 from bookshelf_messaging import KafkaSettings, create_engine, create_session_factory, create_topic, install
 from bookshelf_messaging._delivery import BatchDelivery, DeliveryCallback, ThreadedProducer
 from confluent_kafka import KafkaError
@@ -135,16 +136,8 @@ async def read_all(
     kafka: KafkaSettings, topic: str, count: int, *, within: float = 20.0
 ) -> list[ConsumerRecord[Any, Any]]:
     """Read a topic from the beginning (no group) until ``count`` records arrived."""
-    async with from_the_beginning(kafka, topic, within) as (consumer, _):
-        records: list[ConsumerRecord[Any, Any]] = []
-
-        async def enough() -> bool:
-            for batch in (await consumer.getmany(timeout_ms=100)).values():
-                records.extend(batch)
-            return len(records) >= count
-
-        await eventually(enough, timeout=within, message=f"{count} records in {topic}")
-        return records
+    async with Tap(kafka, topic) as tap:
+        return await tap.wait_for(lambda _: True, count=count, timeout=within)
 
 
 Check = Callable[[], Any | Awaitable[Any]]
