@@ -1,10 +1,6 @@
-"""What every implementation of inventory's repository ports must do: one abstract test per port,
-run against the in-memory fakes (tests/unit) and the SQL adapters on real PostgreSQL
-(tests/integration), so a fake cannot drift from the database it stands in for.
-
-A subclass provides ``store``: ``store()`` opens one transaction and yields its repositories; what one
-transaction stored, the next one reads.
-"""
+"""The contract of inventory's repository ports, one abstract test class per port (docs/style.md, "Tests"):
+run against the fakes in tests/unit and the SQL adapters in tests/integration. ``store()`` opens one
+transaction and yields its repositories; what one transaction stored, the next one reads."""
 
 from __future__ import annotations
 
