@@ -27,12 +27,13 @@ from bookshelf_contracts import (
     Message,
     OrderConfirmed,
 )
+from bookshelf_contracts.testing import usd
 from bookshelf_infra.testing import eventually
 from bookshelf_messaging import BatchHandler
 from bookshelf_storefront.entrypoints.consumers import live_handlers
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from .conftest import StorefrontIT, book_added, usd
+from .conftest import StorefrontIT, book_added
 from .test_storefront_reports_tracking import placed
 
 AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
