@@ -1,7 +1,7 @@
 """One Kafka record -> the metadata the index keeps (pure; shared by the indexer and the topic scan).
 
-Headers carry ``message_id``, ``type``, ``correlation_id`` and ``causation_id``
-(docs/reference/kafka.md); the envelope in the value adds ``producer``, ``occurred_at`` and
+Headers carry ``message_id``, ``type``, ``correlation_id``, ``causation_id`` and ``traceparent`` (whose
+W3C trace id is kept, to link a tracing UI) (docs/reference/kafka.md); the envelope in the value adds ``producer``, ``occurred_at`` and
 ``version``. A value that is not a JSON envelope (a poison record) is still indexed from whatever its
 headers say, with ``valid=False``. A record of a ``.dlq`` topic is also a dead letter (its ``dlq.*``
 headers parsed); a ``.dlq`` record without a value is a tombstone that closes the entry with its key.
@@ -9,6 +9,7 @@ headers parsed); a ``.dlq`` record without a value is a tombstone that closes th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from bookshelf_messaging.dlq import H_REPLAY_COUNT, DeadLetter, header
 
 HeaderList = Sequence[tuple[str, bytes | None]]
 ENVELOPE_KEYS = frozenset(("message_id", "type", "correlation_id", "producer", "data"))
+TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class IndexedMessage:
     size: int
     replay_count: int
     valid: bool
+    trace_id: str | None = None  # W3C trace id of the record's ``traceparent`` header
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,17 @@ def _time(raw: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def trace_id_of(traceparent: str | None) -> str | None:
+    """The trace id of a W3C ``traceparent`` (``00-<32 hex>-<16 hex>-<2 hex>``), or None when it is not
+    one (absent, malformed, or the all-zero invalid id)."""
+    if not traceparent:
+        return None
+    match = TRACEPARENT.fullmatch(traceparent.strip().lower())
+    if match is None or match.group(2) == "0" * 32 or match.group(1) == "ff":
+        return None
+    return match.group(2)
+
+
 def _int(raw: Any) -> int | None:
     return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
 
@@ -163,6 +177,7 @@ def message_of(
         size=len(value or b""),
         replay_count=int(replay) if replay and replay.isdigit() else 0,
         valid=is_envelope,
+        trace_id=trace_id_of(_text(header(headers, "traceparent"))),
     )
 
 

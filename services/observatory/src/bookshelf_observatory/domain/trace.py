@@ -25,6 +25,7 @@ from typing import Any
 from bookshelf_contracts.topics import DLQ_SUFFIX
 
 from bookshelf_observatory.domain.records import DeadLetterMeta, IndexedMessage
+from bookshelf_observatory.domain.timeline import Span, delay_ms, span_of, walk
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
@@ -68,6 +69,11 @@ class TraceNode:
             return "replayed" if any(c.replay_count for c in self.copies) else "purged"
         return "delivered"
 
+    @property
+    def moment(self) -> datetime | None:
+        """When it was written: the record timestamp, else the envelope's ``occurred_at``."""
+        return self.message.timestamp or self.message.occurred_at
+
     def size(self) -> int:
         """How many nodes this subtree holds."""
         return 1 + sum(child.size() for child in self.children)
@@ -79,9 +85,11 @@ class TraceNode:
             found |= child.types()
         return found
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form of the subtree (API and ``bookshelf trace --json``)."""
+    def to_dict(self, parent: TraceNode | None = None, span: Span | None = None) -> dict[str, Any]:
+        """The JSON form of the subtree (API and ``bookshelf trace --json``); ``delay_ms`` is the time
+        since ``parent``'s record, ``offset_ms`` since the first message of ``span`` (the trace)."""
         m = self.message
+        span = span or span_of([self])
         return {
             "message_id": self.message_id,
             "type": m.type,
@@ -94,10 +102,13 @@ class TraceNode:
             "causation_id": m.causation_id,
             "occurred_at": _iso(m.occurred_at),
             "timestamp": _iso(m.timestamp),
+            "trace_id": m.trace_id,
+            "delay_ms": delay_ms(self, parent),
+            "offset_ms": span.offset_ms(self.moment),
             "outcome": self.outcome,
             "copies": [_copy_dict(c) for c in self.copies],
             "dead_letters": [_dead_letter_dict(d) for d in self.dead_letters],
-            "children": [child.to_dict() for child in self.children],
+            "children": [child.to_dict(self, span) for child in self.children],
         }
 
 
@@ -142,13 +153,48 @@ class Trace:
         """Every message type in the trace."""
         return set().union(*(root.types() for root in self.roots)) if self.roots else set()
 
+    @property
+    def span(self) -> Span:
+        """The first and last message's moments."""
+        return span_of(self.roots)
+
+    def trace_ids(self) -> list[str]:
+        """The distinct W3C trace ids of the messages, in tree order (one per request when traced)."""
+        found = (node.message.trace_id for node, _, _ in walk(self.roots))
+        return list(dict.fromkeys(t for t in found if t))
+
+    def timeline(self) -> list[dict[str, Any]]:
+        """One row per message in tree order: depth, delay from its parent, offset from the first message,
+        and where it sits on the trace's time scale (``at_percent``)."""
+        span = self.span
+        return [
+            {
+                "message_id": node.message_id,
+                "type": node.message.type,
+                "producer": node.message.producer,
+                "topic": node.message.topic,
+                "depth": depth,
+                "delay_ms": delay_ms(node, parent),
+                "offset_ms": span.offset_ms(node.moment),
+                "at_percent": span.percent(node.moment),
+                "outcome": node.outcome,
+            }
+            for node, parent, depth in walk(self.roots)
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``GET /api/trace/{id}`` and ``bookshelf trace --json``."""
+        span = self.span
         return {
             "query": self.query,
             "correlation_ids": self.correlation_ids,
             "count": self.count,
-            "roots": [root.to_dict() for root in self.roots],
+            "trace_ids": self.trace_ids(),
+            "started_at": _iso(span.started_at),
+            "ended_at": _iso(span.ended_at),
+            "total_ms": span.total_ms,
+            "roots": [root.to_dict(None, span) for root in self.roots],
+            "timeline": self.timeline(),
         }
 
 
