@@ -17,29 +17,33 @@ from bookshelf_servicekit.runtime import Components, Options
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from bookshelf_observatory.adapters import samples
 from bookshelf_observatory.config import ObservatorySettings
 from bookshelf_observatory.entrypoints.api import router as api_router
 from bookshelf_observatory.entrypoints.auth import SignInRequired
-from bookshelf_observatory.entrypoints.deps import STATE_KEY
+from bookshelf_observatory.entrypoints.deps import CHARTS_KEY, STATE_KEY
 from bookshelf_observatory.entrypoints.indexer import Indexer
+from bookshelf_observatory.entrypoints.live import router as live_router
 from bookshelf_observatory.entrypoints.maintenance import Pruner
 from bookshelf_observatory.entrypoints.pages import STATIC_DIR
 from bookshelf_observatory.entrypoints.pages import router as pages_router
+from bookshelf_observatory.entrypoints.sampler import LagSampler
 from bookshelf_observatory.entrypoints.signin import router as signin_router
 from bookshelf_observatory.entrypoints.signin import sign_in_required
 from bookshelf_observatory.migrations import ALEMBIC_DIR
+from bookshelf_observatory.service_layer.charts import Charts
 from bookshelf_observatory.service_layer.observatory import Observatory
 
 SERVICE = "observatory"
 PROBLEMS: dict[type[Exception], int] = {DeadLetterNotFound: 404, ReplayLimitExceeded: 409, NotReplayable: 409}
 
 
-def build_app(settings: ObservatorySettings, observatory: Observatory) -> FastAPI:
+def build_app(settings: ObservatorySettings, observatory: Observatory, charts: Charts) -> FastAPI:
     """The dashboard app: pages, JSON API, static files, and the shared operational endpoints."""
     app = create_app(
         SERVICE,
         settings=settings,
-        routers=[api_router, pages_router],
+        routers=[api_router, pages_router, live_router],
         problems=PROBLEMS,
         title="Bookshelf observatory",
         description="Trace index of every message, lag, outbox backlog, dead letters, sagas; live dashboard.",
@@ -48,6 +52,7 @@ def build_app(settings: ObservatorySettings, observatory: Observatory) -> FastAP
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     setattr(app.state, STATE_KEY, observatory)
+    setattr(app.state, CHARTS_KEY, charts)
     return app
 
 
@@ -62,6 +67,7 @@ def build(
     kafka = kafka or KafkaSettings()
     engine = create_engine(settings.database_url, pool_size=5)
     observatory = Observatory(engine, kafka, settings, DeadLetterStore(kafka))
+    charts = Charts(engine, samples, settings.chart_window_s, settings.chart_step_s)
     indexer = Indexer(
         engine,
         kafka,
@@ -73,12 +79,12 @@ def build(
     )
     return Components(
         settings=settings,
-        app=build_app(settings, observatory),
+        app=build_app(settings, observatory, charts),
         engine=engine,
         kafka=kafka,
         consumers=[indexer],
         alembic_dir=ALEMBIC_DIR,
-        extra_tasks=[Pruner(engine, settings.retention_hours)],
+        extra_tasks=[Pruner(engine, settings.retention_hours), LagSampler(observatory, charts)],
     )
 
 

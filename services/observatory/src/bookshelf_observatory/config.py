@@ -50,6 +50,28 @@ class ObservatorySettings(ServiceSettings):
         "each service's <PREFIX>_PORT or its default port)",
     )
     probe_timeout_s: float = Field(default=1.5, gt=0, le=30)
+    live_interval_s: float = Field(
+        default=2.0, ge=0.2, le=60, description="How often a live page's data is re-read and pushed (SSE)"
+    )
+    live_stream_s: float = Field(
+        default=10.0,
+        ge=0.5,
+        le=300,
+        description="How long one event stream lasts before the browser reconnects (bounds how long a "
+        "shutdown waits for an open dashboard)",
+    )
+    chart_window_s: int = Field(default=900, ge=60, le=86_400, description="Time shown by the charts")
+    chart_step_s: int = Field(default=5, ge=1, le=300, description="One chart point (and lag sample) per")
+    trace_ui_url: str = Field(
+        default="",
+        description="A tracing UI's trace page with {trace_id}, e.g. http://localhost:16686/trace/{trace_id}; "
+        "empty: no link",
+    )
+
+    def trace_url(self, trace_id: str) -> str | None:
+        """The tracing UI's page of ``trace_id`` (None when ``OBSERVATORY_TRACE_UI_URL`` is not set)."""
+        template = self.trace_ui_url.strip()
+        return template.replace("{trace_id}", trace_id) if template else None
 
     def service_urls(self) -> dict[str, str]:
         """Name -> base URL of every watched service."""

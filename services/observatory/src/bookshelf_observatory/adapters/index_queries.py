@@ -31,6 +31,7 @@ def _message(row: Any) -> IndexedMessage:
         size=row.size,
         replay_count=row.replay_count,
         valid=row.valid,
+        trace_id=row.trace_id,
     )
 
 

@@ -1,7 +1,7 @@
 """Writing the index: one statement per batch of records, idempotent by (topic, partition, offset).
 
 ``messages`` and ``partition_watermarks`` are written with ``INSERT ... SELECT FROM unnest(arrays)``: a
-single prepared statement whatever the batch size (hundreds or thousands of rows, 15 parameters), so a
+single prepared statement whatever the batch size (hundreds or thousands of rows, 16 parameters), so a
 catalog import of 50,000 books is indexed in a few dozen statements.
 
 Re-reading a record changes nothing. A *different* record at known coordinates replaces the row: a
@@ -39,6 +39,7 @@ _MESSAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("size", "int"),
     ("replay_count", "int"),
     ("valid", "boolean"),
+    ("trace_id", "text"),
 )
 INSERT_MESSAGES = sa.text(
     "INSERT INTO messages ("
@@ -83,6 +84,7 @@ def _message_arrays(rows: Sequence[IndexedMessage]) -> dict[str, list[Any]]:
             ("size", m.size),
             ("replay_count", m.replay_count),
             ("valid", m.valid),
+            ("trace_id", m.trace_id),
         ):
             values[name].append(value)
     return values
@@ -94,7 +96,7 @@ def _strip_nul(text: str | None) -> str | None:
 
 
 def _clean(message: IndexedMessage) -> IndexedMessage:
-    fields = ("key", "message_id", "type", "correlation_id", "causation_id", "producer")
+    fields = ("key", "message_id", "type", "correlation_id", "causation_id", "producer", "trace_id")
     if not any("\x00" in (getattr(message, f) or "") for f in fields):
         return message
     cleaned: dict[str, Any] = {f: _strip_nul(getattr(message, f)) for f in fields}

@@ -26,6 +26,7 @@ messages = sa.Table(
     sa.Column("replay_count", sa.Integer, nullable=False),
     sa.Column("valid", sa.Boolean, nullable=False),
     sa.Column("indexed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("trace_id", sa.Text),  # W3C trace id of the traceparent header (0002)
     sa.Index("ix_messages_correlation_id", "correlation_id"),
     sa.Index("ix_messages_key", "key"),
     sa.Index("ix_messages_message_id", "message_id"),
@@ -70,4 +71,15 @@ watermarks = sa.Table(
     sa.Column("partition", sa.Integer, primary_key=True),
     sa.Column("high_watermark", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Lag of each consumer group, sampled every few seconds (at = the sample's slot, so several observatories
+# write each slot once) and kept about 15 minutes: the dashboard's lag chart (0003).
+lag_samples = sa.Table(
+    "lag_samples",
+    metadata,
+    sa.Column("at", sa.DateTime(timezone=True), primary_key=True),
+    sa.Column("group_id", sa.Text, primary_key=True),
+    sa.Column("records", sa.BigInteger, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=True),
 )

@@ -5,7 +5,7 @@
   the relay's gauges on the service's ``/metrics``;
 - sagas: the fulfillment worker's ``GET /fulfillments`` (instances are in its database, so any worker
   answers for all of them: counts per state from the list's ``total``, the overdue ones with
-  ``deadline_before``, the newest from the first pages).
+  ``deadline_before``, the newest from the first pages, the oldest per state from the last entry).
 """
 
 from __future__ import annotations
@@ -128,15 +128,26 @@ async def saga_instances(
     return instances
 
 
-async def saga_counts(client: httpx.AsyncClient, url: str) -> dict[str, int]:
-    """Instances per state: the ``total`` of a one-entry page per state (counted by the database)."""
+async def saga_states(client: httpx.AsyncClient, url: str) -> list[dict[str, Any]]:
+    """Per state: ``{state, count, oldest}``; the count is the list's ``total`` (counted by the database)
+    and ``oldest`` the instance created first in that state, i.e. the last entry of the newest-first
+    list (``offset = total - 1``), or None when the state has no instance."""
 
-    async def total(state: str) -> tuple[str, int]:
+    async def one(state: str) -> dict[str, Any]:
         response = await client.get(f"{url}/fulfillments", params={"state": state, "limit": 1})
         response.raise_for_status()
-        return state, int(response.json()["total"])
+        total = int(response.json()["total"])
+        oldest = None
+        if total:
+            last = await client.get(
+                f"{url}/fulfillments", params={"state": state, "limit": 1, "offset": total - 1}
+            )
+            last.raise_for_status()
+            entries, _ = _entries(last.json())
+            oldest = entries[0] if entries else None
+        return {"state": state, "count": total, "oldest": oldest}
 
-    return dict(await asyncio.gather(*(total(s) for s in SAGA_STATES)))
+    return list(await asyncio.gather(*(one(s) for s in SAGA_STATES)))
 
 
 async def overdue_sagas(

@@ -55,3 +55,36 @@ def summarize(instances: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
         "by_state": [{"state": s, "count": counts[s]} for s in ordered],
         "stuck": stuck,
     }
+
+
+def _time(raw: Any) -> datetime | None:
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def by_state(states: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The states that have instances, in saga order: ``{state, count, oldest}`` where ``oldest`` is
+    ``{order_id, created_at, updated_at, age_s}`` of the instance created first (``age_s`` since its
+    creation), or None when the worker did not return it."""
+    rows = []
+    for entry in states:
+        if not entry.get("count"):
+            continue
+        oldest = entry.get("oldest") or None
+        view = None
+        if isinstance(oldest, dict):
+            created = _time(oldest.get("created_at"))
+            view = {
+                "order_id": str(oldest.get("order_id", "")),
+                "created_at": oldest.get("created_at"),
+                "updated_at": oldest.get("updated_at"),
+                "age_s": round((now - created).total_seconds(), 1) if created else None,
+            }
+        rows.append({"state": str(entry["state"]), "count": int(entry["count"]), "oldest": view})
+    rank = {s: i for i, s in enumerate(STATE_ORDER)}
+    return sorted(rows, key=lambda r: (rank.get(r["state"], len(rank)), r["state"]))

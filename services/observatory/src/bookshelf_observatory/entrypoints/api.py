@@ -1,5 +1,6 @@
 """The JSON API behind the dashboard pages (``/api/...``): all of it STAFF (the staff bearer token or
-the dashboard's sign-in cookie), since it shows payloads and stack traces."""
+the dashboard's sign-in cookie), since it shows payloads and stack traces. Every answer is typed by a
+model of ``entrypoints.schemas`` (the OpenAPI document names each field)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from bookshelf_servicekit.no_body import NoBody
 from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from bookshelf_observatory.entrypoints import schemas
 from bookshelf_observatory.entrypoints.auth import require_api_staff
-from bookshelf_observatory.entrypoints.deps import Runtime
+from bookshelf_observatory.entrypoints.deps import ChartsDep, Runtime
 
 router = APIRouter(prefix="/api", tags=["observatory"], dependencies=[Depends(require_api_staff)])
 
@@ -32,19 +34,21 @@ EntryId = Annotated[str, Path(min_length=1, max_length=64, description="Dead-let
 TOPIC_NAME = r"^[A-Za-z0-9._-]+$"
 
 
-@router.get("/overview")
+@router.get("/overview", response_model=schemas.Overview)
 async def overview(runtime: Runtime) -> dict[str, Any]:
     """Service health, throughput per topic, lag per group, outbox backlog, DLQ depth, recent failures."""
     return await runtime.overview()
 
 
-@router.get("/lag")
+@router.get("/lag", response_model=list[schemas.LagRow])
 async def lag(runtime: Runtime) -> list[dict[str, Any]]:
     """Lag per consumer group and topic: records (fetch high watermark - committed) and seconds."""
     return await runtime.lag()
 
 
-@router.get("/trace/{query:path}", responses=_NOT_FOUND)  # a correlation id may hold "/"
+@router.get(
+    "/trace/{query:path}", responses=_NOT_FOUND, response_model=schemas.TraceDocument
+)  # a correlation id may hold "/"
 async def trace(
     runtime: Runtime, query: Annotated[str, Path(min_length=1, max_length=200)]
 ) -> dict[str, Any]:
@@ -52,7 +56,7 @@ async def trace(
     return (await runtime.trace(query)).to_dict()
 
 
-@router.get("/dead-letters")
+@router.get("/dead-letters", response_model=list[schemas.DeadLetterSummary])
 async def dead_letters(
     runtime: Runtime,
     topic: Annotated[
@@ -64,13 +68,13 @@ async def dead_letters(
     return await runtime.dead_letters(topic, limit)
 
 
-@router.get("/dead-letters/{entry_id}", responses=_NOT_FOUND)
+@router.get("/dead-letters/{entry_id}", responses=_NOT_FOUND, response_model=schemas.DeadLetterDetail)
 async def dead_letter(runtime: Runtime, entry_id: EntryId) -> dict[str, Any]:
     """One dead letter with its error, stack trace and payload."""
     return await runtime.dead_letter(entry_id)
 
 
-@router.post("/dead-letters/{entry_id}/replay", responses=_STAFF)
+@router.post("/dead-letters/{entry_id}/replay", responses=_STAFF, response_model=schemas.DeadLetterAction)
 async def replay(
     runtime: Runtime,
     __: NoBody,
@@ -85,7 +89,7 @@ async def replay(
     return await runtime.replay(entry_id, max_replays, from_original=from_original)
 
 
-@router.post("/dead-letters/{entry_id}/purge", responses=_STAFF)
+@router.post("/dead-letters/{entry_id}/purge", responses=_STAFF, response_model=schemas.DeadLetterAction)
 async def purge(runtime: Runtime, __: NoBody, entry_id: EntryId) -> dict[str, Any]:
     """STAFF. Close the entry without replaying it."""
     return await runtime.purge(entry_id)
@@ -99,7 +103,7 @@ class TopicPurge(BaseModel):
     entry_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=100_000)
 
 
-@router.post("/dead-letter-topics/{topic}/purge", responses=_STAFF)
+@router.post("/dead-letter-topics/{topic}/purge", responses=_STAFF, response_model=schemas.TopicPurge)
 async def purge_topic(
     runtime: Runtime,
     topic: Annotated[str, Path(min_length=1, max_length=249, pattern=TOPIC_NAME)],
@@ -111,9 +115,16 @@ async def purge_topic(
     return await runtime.purge_topic(topic, None if body is None else body.entry_ids)
 
 
-@router.get("/sagas")
+@router.get("/sagas", response_model=schemas.Sagas)
 async def sagas(
     runtime: Runtime, state: Annotated[str | None, Query(description="Only this saga state")] = None
 ) -> dict[str, Any]:
     """Saga instances by state and the stuck ones (past their deadline), from the fulfillment worker."""
     return await runtime.sagas(state)
+
+
+@router.get("/charts", response_model=schemas.Charts)
+async def chart_series(charts: ChartsDep) -> dict[str, Any]:
+    """Throughput per topic (records/s) and lag per consumer group (records) over the last 15 minutes,
+    one value per 5-second slot; the overview's charts."""
+    return await charts.series()

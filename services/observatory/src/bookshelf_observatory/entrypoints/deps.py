@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from bookshelf_observatory.service_layer.charts import Charts
 from bookshelf_observatory.service_layer.observatory import Observatory
 
 STATE_KEY = "observatory"
+CHARTS_KEY = "charts"
 
 
 def observatory(request: Request) -> Observatory:
@@ -19,3 +21,13 @@ def observatory(request: Request) -> Observatory:
 
 
 Runtime = Annotated[Observatory, Depends(observatory)]
+
+
+def charts(request: Request) -> Charts:
+    """The ``Charts`` bootstrap stored on the app."""
+    found = getattr(request.app.state, CHARTS_KEY)
+    assert isinstance(found, Charts)
+    return found
+
+
+ChartsDep = Annotated[Charts, Depends(charts)]

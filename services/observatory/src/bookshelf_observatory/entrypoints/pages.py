@@ -1,7 +1,8 @@
-"""The dashboard's HTML pages (server-rendered jinja2) and the partials the page script polls.
+"""The dashboard's HTML pages (server-rendered jinja2) and their partials.
 
-Each page renders its data once; ``static/app.js`` then re-fetches the page's partial every few
-seconds (``data-refresh``) and swaps it in, so the pages stay live without any external asset.
+Each page renders its data once; ``static/app.js`` then listens to the page's event stream
+(``data-live``, ``entrypoints.live``) and swaps in each partial the server pushes, so the pages stay live
+without polling and without any external asset. ``/partials/...`` serve the same fragments on request.
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ from bookshelf_observatory.service_layer.observatory import Observatory
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+
+
+def _ms(value: float | None) -> str:
+    """A duration in ms for humans: ``12.5 ms``, ``1.24 s``; ``?`` when unknown."""
+    if value is None:
+        return "?"
+    return f"{value / 1000:.2f} s" if abs(value) >= 1000 else f"{value:g} ms"
 
 
 def _when(moment: datetime | str | None) -> str:
@@ -47,6 +55,7 @@ def _ago(moment: datetime | str | None) -> str:
 
 templates.env.filters["when"] = _when
 templates.env.filters["ago"] = _ago
+templates.env.filters["ms"] = _ms
 
 # Staff only: the pages show payloads and stack traces (entrypoints.auth).
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_page_staff)])
@@ -95,13 +104,26 @@ async def dead_letter_page(request: Request, runtime: Runtime, entry_id: str) ->
     return render(request, "dead_letter.html", page="dead-letters", entry=entry)
 
 
-async def _trace_context(runtime: Observatory, query: str) -> dict[str, Any]:
+def trace_links(runtime: Observatory, trace_ids: list[str]) -> list[dict[str, str]]:
+    """``[{trace_id, url}]`` into the tracing UI (``OBSERVATORY_TRACE_UI_URL``), empty when unset."""
+    urls = ((t, runtime.settings.trace_url(t)) for t in trace_ids)
+    return [{"trace_id": t, "url": url} for t, url in urls if url]
+
+
+async def trace_context(runtime: Observatory, query: str) -> dict[str, Any]:
+    """What the trace page and its partial show for ``query``."""
     if not query:
-        return {"query": "", "trace": None, "error": ""}
+        return {"query": "", "trace": None, "error": "", "trace_links": []}
     try:
-        return {"query": query, "trace": (await runtime.trace(query)).to_dict(), "error": ""}
+        trace = (await runtime.trace(query)).to_dict()
     except NotFound as exc:
-        return {"query": query, "trace": None, "error": str(exc)}
+        return {"query": query, "trace": None, "error": str(exc), "trace_links": []}
+    return {
+        "query": query,
+        "trace": trace,
+        "error": "",
+        "trace_links": trace_links(runtime, trace["trace_ids"]),
+    }
 
 
 @router.get("/trace", response_class=Html)
@@ -109,7 +131,7 @@ async def trace_page(
     request: Request, runtime: Runtime, q: Annotated[str, Query(max_length=200)] = ""
 ) -> Response:
     """Trace search by correlation id or order id: the causation tree."""
-    return render(request, "trace.html", page="trace", **await _trace_context(runtime, q.strip()))
+    return render(request, "trace.html", page="trace", **await trace_context(runtime, q.strip()))
 
 
 @router.get("/partials/trace", response_class=Html)
@@ -117,7 +139,7 @@ async def trace_partial(
     request: Request, runtime: Runtime, q: Annotated[str, Query(max_length=200)] = ""
 ) -> Response:
     """The live causation tree (a saga in progress grows while you watch)."""
-    return render(request, "partials/trace.html", **await _trace_context(runtime, q.strip()))
+    return render(request, "partials/trace.html", **await trace_context(runtime, q.strip()))
 
 
 @router.get("/sagas", response_class=Html)

@@ -20,7 +20,7 @@ from bookshelf_observatory.adapters.index_writer import mark_closed
 from bookshelf_observatory.adapters.kafka_groups import committed_offsets
 from bookshelf_observatory.config import ObservatorySettings
 from bookshelf_observatory.domain.lag import group_lag
-from bookshelf_observatory.domain.sagas import summarize
+from bookshelf_observatory.domain.sagas import by_state, summarize
 from bookshelf_observatory.domain.trace import Trace, build_trace
 from bookshelf_observatory.service_layer.views import dead_letter_detail, dead_letter_summary
 
@@ -162,14 +162,14 @@ class Observatory:
             await mark_closed(conn, entry_ids, by)
 
     async def sagas(self, state: str | None = None) -> dict[str, Any]:
-        """Saga instances by state and the stuck ones, from the fulfillment worker's API (SQL-backed:
-        counts per state come from the database, not from the pages read)."""
+        """Saga instances by state (count and oldest instance) and the stuck ones, from the fulfillment
+        worker's API (SQL-backed: counts per state come from the database, not from the pages read)."""
         url = self.settings.service_urls().get("fulfillment", "")
         now = datetime.now(UTC)
         try:
             async with self.client() as client:
-                counts, overdue, instances = await asyncio.gather(
-                    probes.saga_counts(client, url),
+                states, overdue, instances = await asyncio.gather(
+                    probes.saga_states(client, url),
                     probes.overdue_sagas(client, url, now.isoformat()),
                     probes.saga_instances(client, url, state),
                 )
@@ -184,6 +184,6 @@ class Observatory:
                 "instances": [],
             }
         summary = summarize(overdue, now)
-        summary["by_state"] = [{"state": s, "count": n} for s, n in counts.items() if n]
-        summary["total"] = sum(counts.values())
+        summary["by_state"] = by_state(states, now)
+        summary["total"] = sum(int(s["count"]) for s in states)
         return {"available": True, "url": url, "error": "", **summary, "instances": instances[:200]}

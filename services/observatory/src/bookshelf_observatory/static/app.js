@@ -1,4 +1,5 @@
-// Bookshelf observatory: live partials (polling) and the staff actions. No framework, no CDN.
+// Bookshelf observatory: live parts pushed by server-sent events, small charts (vendored uPlot),
+// and the staff actions. No framework, no CDN.
 "use strict";
 
 const TOKEN_KEY = "bookshelf.adminToken";
@@ -23,34 +24,83 @@ function token() {
   return value;
 }
 
-async function refresh(container) {
-  if (container.dataset.busy === "1" || document.hidden) return;
-  container.dataset.busy = "1";
+function markLive(ok, title) {
   const live = document.getElementById("live");
-  try {
-    const response = await fetch(container.dataset.refresh, { headers: { Accept: "text/html" } });
-    if (response.redirected && new URL(response.url).pathname === "/sign-in") {
-      // The sign-in expired (or the staff token changed): sign in again, then come back here.
-      window.location.assign("/sign-in?next=" + encodeURIComponent(window.location.pathname + window.location.search));
-      return;
-    }
-    if (response.ok) {
-      container.innerHTML = await response.text();
-      if (live) { live.className = "live ok"; live.title = "updated " + new Date().toLocaleTimeString(); }
-    } else if (live) {
-      live.className = "live stale"; live.title = "refresh failed: HTTP " + response.status;
-    }
-  } catch (error) {
-    if (live) { live.className = "live stale"; live.title = "refresh failed: " + error; }
-  } finally {
-    container.dataset.busy = "0";
-  }
+  if (live) { live.className = ok ? "live ok" : "live stale"; live.title = title; }
 }
 
-function startPolling() {
-  document.querySelectorAll("[data-refresh]").forEach((container) => {
-    const every = parseInt(container.dataset.every || "3000", 10);
-    setInterval(() => refresh(container), every);
+async function checkSignIn() {
+  // An event stream refused (401: the sign-in expired or the token changed): sign in, come back here.
+  const here = window.location.pathname + window.location.search;
+  try {
+    const response = await fetch(here, { headers: { Accept: "text/html" } });
+    if (response.redirected && new URL(response.url).pathname === "/sign-in") {
+      window.location.assign("/sign-in?next=" + encodeURIComponent(here));
+    }
+  } catch (error) { /* the observatory is away: the indicator says so */ }
+}
+
+// Server-sent events: the server pushes each part of the page when it changed; nothing polls.
+function startLive() {
+  document.querySelectorAll("[data-live]").forEach((container) => {
+    const source = new EventSource(container.dataset.live);
+    source.addEventListener("partial", (event) => {
+      container.innerHTML = event.data;
+      markLive(true, "updated " + new Date().toLocaleTimeString());
+    });
+    source.addEventListener("charts", (event) => drawCharts(JSON.parse(event.data)));
+    source.addEventListener("failure", (event) => markLive(false, "update failed: " + event.data));
+    source.onerror = () => {
+      // A stream ends every few seconds and the browser reconnects by itself (CONNECTING);
+      // CLOSED means the server refused it.
+      if (source.readyState === EventSource.CLOSED) {
+        markLive(false, "live updates stopped");
+        checkSignIn();
+      }
+    };
+  });
+}
+
+const PALETTE = ["#2754c5", "#157f3b", "#b42318", "#a15c00", "#7c3aed", "#0e7490", "#be185d", "#4b5563",
+  "#65a30d", "#c2410c"];
+const plots = {};
+
+function chartOptions(element, chart) {
+  return {
+    width: Math.max(280, element.clientWidth),
+    height: 180,
+    scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+    axes: [{}, { size: 48, label: chart.unit }],
+    series: [{}].concat(chart.series.map((s, i) => ({
+      label: s.name, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: false,
+    }))),
+  };
+}
+
+function drawChart(element, chart) {
+  const data = [chart.x].concat(chart.series.map((s) => s.values));
+  const key = chart.series.map((s) => s.name).join("|");
+  const known = plots[element.id];
+  if (known && known.key === key) {
+    known.plot.setData(data);
+  } else {
+    if (known) known.plot.destroy();
+    element.textContent = "";
+    plots[element.id] = { key: key, plot: new uPlot(chartOptions(element, chart), data, element) };
+  }
+  // What the chart shows, for people reading the page source and for the browser test.
+  const totals = {};
+  chart.series.forEach((s) => { totals[s.name] = s.total; });
+  element.dataset.totals = JSON.stringify(totals);
+  element.dataset.series = chart.series.length;
+  element.dataset.updates = parseInt(element.dataset.updates || "0", 10) + 1;
+}
+
+function drawCharts(series) {
+  if (typeof uPlot === "undefined") return;
+  document.querySelectorAll("[data-chart]").forEach((element) => {
+    const chart = series[element.dataset.chart];
+    if (chart) drawChart(element, chart);
   });
 }
 
@@ -123,5 +173,5 @@ document.addEventListener("DOMContentLoaded", () => {
     input.value = sessionStorage.getItem(TOKEN_KEY) || "";
     input.addEventListener("change", () => sessionStorage.setItem(TOKEN_KEY, input.value.trim()));
   }
-  startPolling();
+  startLive();
 });
