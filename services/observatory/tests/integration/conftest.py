@@ -29,6 +29,7 @@ from bookshelf_servicekit.runtime import Components
 
 ADMIN_TOKEN = "observatory-it-admin-token"
 STAFF = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+TRACE_UI_URL = "http://tracing.example/trace/{trace_id}"
 
 
 @dataclass
@@ -120,6 +121,9 @@ async def observatory_it(database: TestDatabase, kafka_bootstrap: str) -> AsyncI
         indexer_group=unique_name("observatory.indexer.it"),
         index_fetch_wait_ms=10,
         services="fulfillment=http://127.0.0.1:9",
+        live_interval_s=0.2,
+        live_stream_s=30,
+        trace_ui_url=TRACE_UI_URL,
     )
     components = build(settings, kafka, topics=[orders, f"{orders}.dlq", commands, f"{commands}.dlq"])
     transport = httpx.ASGITransport(app=components.app)

@@ -120,7 +120,12 @@ async def test_pages_render_from_the_index_and_assets_are_local(observatory_it: 
     assert "did not answer" in sagas.text
     script = await http.get("/static/app.js")
     assert script.status_code == 200
-    assert "data-refresh" in script.text or "dataset.refresh" in script.text
+    assert "new EventSource(" in script.text  # pushed, not polled
+    assert "setInterval" not in script.text
+    assert 'data-live="/events/overview"' in overview.text
+    assert 'src="/static/vendor/uplot/uPlot.iife.min.js"' in overview.text
+    for asset in ("uPlot.iife.min.js", "uPlot.min.css", "LICENSE", "README.md"):
+        assert (await http.get(f"/static/vendor/uplot/{asset}")).status_code == 200, asset
     assert (await http.get("/partials/overview")).status_code == 200
     assert (await http.get("/metrics")).text.count("bookshelf_observatory_indexed_total") >= 1
 
@@ -140,7 +145,10 @@ async def test_everything_but_health_needs_a_staff_sign_in(observatory_it: Obser
             "/api/dead-letters",
             f"/api/dead-letters/{entry_id}",
             "/api/sagas",
+            "/api/charts",
             f"/api/trace/{uuid4()}",
+            "/events/overview",
+            "/events/dead-letters",
         ):
             answer = await anonymous.get(path)
             assert answer.status_code == 401, path
