@@ -1,9 +1,12 @@
 """The observatory dashboard in a real browser (Playwright driving Debian's Chromium) against the
-running system: pages render its data, live updates arrive without a reload, Replay works, and no
-request leaves the observatory (no CDN: the dashboard works offline)."""
+running system: pages render its data, live updates arrive without a reload (server-sent events), the
+throughput chart grows as orders flow, a trace shows hop durations, Replay works, and no request
+leaves the observatory (no CDN, vendored uPlot: the dashboard works offline)."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -81,6 +84,27 @@ async def _overview(page: Page, base: str) -> None:
     await expect(page.locator("#lag")).to_contain_text("inventory")
 
 
+ORDERS_DRAWN = """([selector, before]) => {
+  const totals = JSON.parse(document.querySelector(selector).dataset.totals || "{}");
+  return (totals["ordering.orders"] || 0) > before;
+}"""
+
+
+async def _chart_follows_orders(page: Page, system: RunningSystem, book_id: str) -> None:
+    """The throughput chart is drawn (uPlot's canvas) and grows while orders flow, pushed by the
+    server: the page is not reloaded."""
+    chart = page.locator("#chart-throughput")
+    await expect(chart.locator("canvas").first).to_be_visible()
+    await expect(page.locator("#chart-lag canvas").first).to_be_visible()
+    totals = json.loads(await chart.get_attribute("data-totals") or "{}")
+    before = int(totals.get("ordering.orders", 0))
+    async with httpx.AsyncClient(timeout=10) as client:
+        for _ in range(2):
+            await place_order(client, system, book_id, f"e2e-browser-chart-{uuid.uuid4()}")
+    await page.wait_for_function(ORDERS_DRAWN, arg=["#chart-throughput", before], timeout=WAIT_MS)
+    await expect(page.locator("#chart-throughput .u-legend")).to_contain_text("ordering.orders")
+
+
 async def _trace(page: Page, base: str, order_id: str) -> None:
     await page.goto(f"{base}/trace")
     await page.fill("#trace-query", order_id)
@@ -89,6 +113,16 @@ async def _trace(page: Page, base: str, order_id: str) -> None:
     await expect(tree.locator('li[data-type="OrderPlaced"]')).to_be_visible()
     # The saga keeps going while we look: the live tree grows up to the shipment.
     await expect(tree.locator('li[data-type="OrderPlaced"] li[data-type="ShipmentCreated"]')).to_be_visible()
+    # Hop durations: each caused message shows its delay from its cause, and the trace its total.
+    delta = tree.locator('li[data-type="ShipmentCreated"] > .delta').first
+    await expect(delta).to_have_text(re.compile(r"^\+-?[0-9.]+ (ms|s)$"))
+    await expect(tree.locator('li[data-type="OrderPlaced"] > .delta')).to_have_count(0)  # the root
+    total = page.locator("#trace-total")
+    await expect(total).to_have_text(re.compile(r"^[0-9.]+ (ms|s)$"))
+    assert float(await total.get_attribute("data-total-ms") or "0") > 0
+    timeline = page.locator("#trace-timeline")
+    await expect(timeline.locator('tr[data-type="ShipmentCreated"] .bar').first).to_be_visible()
+    await expect(timeline.locator('tr[data-type="ShipmentCreated"] td.num').first).to_contain_text("+")
 
 
 async def _dead_letter_replay(page: Page, system: RunningSystem) -> None:
@@ -140,10 +174,13 @@ async def test_dashboard_shows_the_running_system_and_replays_a_dead_letter(
     page.on("request", lambda request: requests.append(request.url))
 
     await _overview(page, base)
+    await _chart_follows_orders(page, running_system, book_id)
     await _trace(page, base, order_id)
     await _dead_letter_replay(page, running_system)
     await page.goto(f"{base}/sagas")
     await expect(page.locator("#saga-states")).to_contain_text("AWAITING_")
+    # The oldest instance of each state links to its trace.
+    await expect(page.locator("#saga-states tr[data-state] a[href^='/trace?q=']").first).to_be_visible()
 
     assert requests
     assert [url for url in requests if not url.startswith(base)] == []
