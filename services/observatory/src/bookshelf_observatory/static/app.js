@@ -69,7 +69,7 @@ function chartOptions(element, chart) {
   return {
     width: Math.max(280, element.clientWidth),
     height: 180,
-    scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+    scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, (max || 0) * 1.1)] } },
     axes: [{}, { size: 48, label: chart.unit }],
     series: [{}].concat(chart.series.map((s, i) => ({
       label: s.name, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: false,
