@@ -1,4 +1,5 @@
-"""`bookshelf observatory --port P`: the dashboard in the foreground, ready on its port, Ctrl-C stops it."""
+"""`bookshelf observatory --port P`: the dashboard in the foreground, ready on its port, Ctrl-C stops it
+(also while a dashboard's event stream is open)."""
 
 from __future__ import annotations
 
@@ -56,9 +57,16 @@ def test_observatory_command_serves_the_dashboard_until_ctrl_c(
             assert page.status_code == 200
             assert "Bookshelf observatory" in page.text
             assert isinstance(browser.get(f"{url}/api/dead-letters").json(), list)
-        assert httpx.get(f"{url}/api/dead-letters", timeout=10).status_code == 401
+            assert httpx.get(f"{url}/api/dead-letters", timeout=10).status_code == 401
+            # An open dashboard (its event stream) does not hold Ctrl-C: a stream lasts a few seconds.
+            with browser.stream("GET", f"{url}/events/overview") as live:
+                assert live.status_code == 200
+                assert next(live.iter_lines()).startswith("retry: ")
+                process.send_signal(signal.SIGINT)
+                status = process.wait(30)
     finally:
-        process.send_signal(signal.SIGINT)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
         status = process.wait(30)
     assert status == 0, log.read_text()
     assert f"Observatory on http://127.0.0.1:{port}" in log.read_text()
