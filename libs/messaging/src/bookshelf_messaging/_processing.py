@@ -37,7 +37,7 @@ from bookshelf_contracts import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bookshelf_messaging import context, metrics
+from bookshelf_messaging import context, metrics, tracing
 from bookshelf_messaging.dlq import Failure, replay_target_of
 from bookshelf_messaging.errors import (
     ErrorKind,
@@ -287,7 +287,8 @@ class PartitionProcessor:
         tokens = context.set_ids(envelope.correlation_id, item.message_id)
         started = time.perf_counter()
         try:
-            await item.handler(item.message, envelope, session)
+            with tracing.process(item.record, self.group, item.message_id):
+                await item.handler(item.message, envelope, session)
         finally:
             self._histogram(item.record.topic).observe(time.perf_counter() - started)
             context.reset_ids(tokens)
@@ -295,7 +296,8 @@ class PartitionProcessor:
     async def _call_batch(self, handler: BatchHandler, items: list[Item], session: AsyncSession) -> None:
         started = time.perf_counter()
         try:
-            await handler.fn([(item.message, item.envelope) for item in items], session)
+            with tracing.process_batch([item.record for item in items], self.group):
+                await handler.fn([(item.message, item.envelope) for item in items], session)
         finally:
             # The histogram counts messages: each gets the batch's time divided among them.
             share = (time.perf_counter() - started) / len(items)

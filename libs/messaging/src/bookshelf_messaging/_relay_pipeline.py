@@ -31,7 +31,7 @@ import asyncpg
 import orjson
 import structlog
 
-from bookshelf_messaging import metrics
+from bookshelf_messaging import metrics, tracing
 from bookshelf_messaging._delivery import BatchDelivery, OutRecord, ThreadedProducer
 from bookshelf_messaging.outbox import outbox_counts
 
@@ -63,16 +63,14 @@ def retry_delay(failures: int, *, base_s: float = 0.5, max_s: float = 30.0) -> f
 
 def to_out_records(rows: Sequence[asyncpg.Record]) -> list[OutRecord]:
     """Outbox rows as producer records ``(id, topic, key bytes, value, headers)``."""
-    return [
-        (
-            row["id"],
-            row["topic"],
-            row["key"].encode() if row["key"] is not None else None,
-            row["value"],
-            [(k, v.encode()) for k, v in orjson.loads(row["headers"])],
-        )
-        for row in rows
-    ]
+    records: list[OutRecord] = []
+    for row in rows:
+        key = row["key"].encode() if row["key"] is not None else None
+        headers = [(k, v.encode()) for k, v in orjson.loads(row["headers"])]
+        if tracing.enabled():
+            headers = tracing.send_headers(row["topic"], key, headers)
+        records.append((row["id"], row["topic"], key, row["value"], headers))
+    return records
 
 
 class Pipeline:

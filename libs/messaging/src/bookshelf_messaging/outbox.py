@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import Field, SQLModel
 
-from bookshelf_messaging import context
+from bookshelf_messaging import context, tracing
 from bookshelf_messaging.errors import MessageTooLarge
 from bookshelf_messaging.limits import MAX_RECORD_BYTES, record_size
 
@@ -138,10 +138,11 @@ class Outbox:
         target = resolve_topic(message, lane=lane, topic=topic)
         record_key = key if key is not None else key_for(message)
         value = envelope.to_json()
-        headers = envelope.kafka_headers()
-        check_size(target, record_key, value, headers)
-        params = {"topic": target, "key": record_key, "val": value, "hdrs": encode_headers(headers)}
-        await session.execute(_INSERT_ONE_SQL, params)
+        with tracing.outbox_write((target,)) as span:
+            headers = tracing.stamp(envelope.kafka_headers(), span)
+            check_size(target, record_key, value, headers)
+            params = {"topic": target, "key": record_key, "val": value, "hdrs": encode_headers(headers)}
+            await session.execute(_INSERT_ONE_SQL, params)
         return envelope
 
     async def add_many(
@@ -165,16 +166,17 @@ class Outbox:
         topics = [resolve_topic(m, lane=lane, topic=topic) for m in messages]
         record_keys = list(keys) if keys is not None else [key_for(m) for m in messages]
         values = [e.to_json() for e in envelopes]
-        headers = [e.kafka_headers() for e in envelopes]
-        for row in zip(topics, record_keys, values, headers, strict=True):
-            check_size(*row)
-        params: dict[str, Any] = {
-            "topics": topics,
-            "keys": record_keys,
-            "vals": values,
-            "hdrs": [encode_headers(h) for h in headers],
-        }
-        await session.execute(_INSERT_SQL, params)
+        with tracing.outbox_write(topics) as span:
+            headers = [tracing.stamp(e.kafka_headers(), span) for e in envelopes]
+            for row in zip(topics, record_keys, values, headers, strict=True):
+                check_size(*row)
+            params: dict[str, Any] = {
+                "topics": topics,
+                "keys": record_keys,
+                "vals": values,
+                "hdrs": [encode_headers(h) for h in headers],
+            }
+            await session.execute(_INSERT_SQL, params)
         return envelopes
 
 

@@ -1,4 +1,5 @@
-"""Structured logs (structlog) with the service name and the bound correlation id.
+"""Structured logs (structlog) with the service name, the bound correlation id and, when tracing is
+on (``bookshelf_servicekit.telemetry``), the current span's ``trace_id`` and ``span_id``.
 
 Library loggers that use the standard ``logging`` module (uvicorn, aiokafka, alembic, SQLAlchemy) go
 through the same renderer, so one log line is one JSON object whatever emitted it.
@@ -15,7 +16,7 @@ import sys
 from typing import Any
 
 import structlog
-from bookshelf_messaging import context
+from bookshelf_messaging import context, tracing
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 
@@ -31,6 +32,15 @@ def _add_context(service: str) -> Processor:
         return event
 
     return processor
+
+
+def add_trace_ids(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
+    """``trace_id`` and ``span_id`` of the current span, when tracing is on and a span is current."""
+    if tracing.enabled() and "trace_id" not in event:
+        ids = tracing.current_ids()
+        if ids is not None:
+            event["trace_id"], event["span_id"] = ids
+    return event
 
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -62,6 +72,7 @@ def configure_logging(service: str, *, level: str | int | None = None, json: boo
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_context(service),
+        add_trace_ids,
     ]
     renderer: Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)

@@ -35,6 +35,7 @@ from bookshelf_servicekit.app import create_app, readiness_of
 from bookshelf_servicekit.health import database_check, kafka_check, running_check
 from bookshelf_servicekit.logging import configure_logging
 from bookshelf_servicekit.settings import ROLES, InsecureSettingsError, Role, ServiceSettings
+from bookshelf_servicekit.telemetry import configure_tracing, instrument_app, shutdown_tracing
 
 log = structlog.get_logger("bookshelf.runtime")
 STOP_TIMEOUT_S = 15.0
@@ -163,6 +164,7 @@ async def serve(name: str, components: Components, options: Options) -> int:
     settings = components.settings
     role: Role = options.role or settings.role
     app = components.app if role in ("all", "api") else create_app(name, settings=settings)
+    instrument_app(app)
     readiness = readiness_of(app)
     readiness.add("database", database_check(components.engine))
     readiness.add("kafka", kafka_check(components.kafka))
@@ -201,6 +203,7 @@ async def serve(name: str, components: Components, options: Options) -> int:
         await server.serve()
     finally:
         await shutdown(components, runners_for(role, components), tasks)
+        await asyncio.to_thread(shutdown_tracing)  # export the spans still buffered
         log.info("service stopped", service=name, role=role, failed=failed)
     return 1 if failed else 0
 
@@ -245,6 +248,7 @@ def run_service(
     try:
         components = build_components(options)
         configure_logging(name)
+        configure_tracing(name)
     except (InsecureSettingsError, ValidationError, ValueError) as exc:
         print(f"{name}: refusing to start: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -8,11 +8,13 @@ from typing import Any
 import faust
 import structlog
 from bookshelf_messaging import KafkaSettings
+from bookshelf_servicekit.logging import add_trace_ids
 from bookshelf_servicekit.runtime import EXIT_DEADLINE_S, arm_exit_deadline
+from bookshelf_servicekit.telemetry import configure_tracing
 
 from bookshelf_fulfillment.adapters.kafka import SAGA_INPUTS, configure_consumer, ensure_saga_topics
 from bookshelf_fulfillment.adapters.progress import OffsetProgress
-from bookshelf_fulfillment.config import FulfillmentSettings
+from bookshelf_fulfillment.config import SERVICE, FulfillmentSettings
 from bookshelf_fulfillment.entrypoints.web import register_views
 from bookshelf_fulfillment.entrypoints.worker import SagaWorker
 from bookshelf_fulfillment.migrations import upgrade
@@ -27,6 +29,7 @@ def configure_logging() -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            add_trace_ids,
             structlog.processors.dict_tracebacks,
             structlog.processors.JSONRenderer(),
         ],
@@ -68,6 +71,7 @@ def main() -> None:
     """Run the worker until SIGTERM/SIGINT (faust's worker stops the app cleanly, then exits)."""
     settings = FulfillmentSettings()
     configure_logging()
+    configure_tracing(SERVICE)
     if settings.is_dev:  # like every service in dev mode; deployments migrate with a Job first
         upgrade(settings.database_url)
     worker = build_worker(settings)

@@ -27,6 +27,7 @@ from bookshelf_messaging import (
     create_session_factory,
 )
 from bookshelf_messaging._processing import PartitionProcessor
+from bookshelf_servicekit.telemetry import shutdown_tracing
 
 from bookshelf_fulfillment import metrics
 from bookshelf_fulfillment.adapters import queries
@@ -220,3 +221,4 @@ class SagaWorker:
             await asyncio.wait_for(self._relay_done.wait(), 10)
         await self.dead_letters.stop()
         await self.engine.dispose()
+        await asyncio.to_thread(shutdown_tracing)  # export the spans still buffered
