@@ -115,10 +115,17 @@ def test_dependencies_exist_and_wait_for_health_or_completion(variant: str) -> N
     assert problems == []
 
 
+# Distroless images: nothing inside to probe with; nothing waits for them to be healthy.
+NO_HEALTHCHECK = {"otel-collector"}
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_long_running_service_has_a_healthcheck_and_a_restart_policy(variant: str) -> None:
     for name, service in services(variant).items():
         assert "restart" in service, f"{name}: say restart: unless-stopped, or restart: 'no' for a job"
+        if name in NO_HEALTHCHECK:
+            assert not any(name in (s.get("depends_on") or {}) for s in services(variant).values())
+            continue
         if is_one_shot(service):
             assert "healthcheck" not in service, f"{name}: a job is waited for by completion"
             continue
@@ -348,3 +355,25 @@ def test_no_environment_value_is_an_empty_string() -> None:
         for name, service in services(variant).items():
             for key, value in (service.get("environment") or {}).items():
                 assert value != "", f"{variant}: {name}.{key} is an empty string"
+
+
+def test_the_observability_profile_sends_traces_through_the_collector_to_jaeger() -> None:
+    """Services export OTLP to the collector, which forwards to Jaeger; Grafana can read Jaeger."""
+    base = services(VARIANTS[0])
+    for name in ("otel-collector", "jaeger"):
+        assert base[name]["profiles"] == ["observability"], f"{name} must only run with the profile"
+    for item in DEPLOYABLES:
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT" in (base[item.name].get("environment") or {}), item.name
+    config = load_yaml(ROOT / "deploy" / "otel" / "collector.yaml")
+    pipeline = config["service"]["pipelines"]["traces"]
+    assert pipeline["receivers"] == ["otlp"]
+    assert config["receivers"]["otlp"]["protocols"]["http"]["endpoint"].endswith(":4318")
+    (exporter,) = pipeline["exporters"]
+    assert config["exporters"][exporter]["endpoint"] == "jaeger:4317"
+    assert "4318" in base["otel-collector"]["expose"]
+    assert "4317" in base["jaeger"]["expose"]
+    mounted = " ".join(base["otel-collector"]["volumes"])
+    assert "deploy/otel/collector.yaml" in mounted
+    datasources = ROOT / "deploy" / "compose" / "grafana" / "provisioning" / "datasources" / "jaeger.yml"
+    (jaeger,) = load_yaml(datasources)["datasources"]
+    assert (jaeger["type"], jaeger["url"]) == ("jaeger", "http://jaeger:16686")
