@@ -7,12 +7,22 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.system import RunningSystem, start_system, system_home
+from tests.otlp import OtlpReceiver, otlp_receiver
 
 
 @pytest.fixture(scope="session")
-def running_system() -> Iterator[RunningSystem]:
+def otlp() -> Iterator[OtlpReceiver]:
+    """An OTLP receiver the session's system exports its traces to (docs/observability.md)."""
+    with otlp_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+def running_system(otlp: OtlpReceiver) -> Iterator[RunningSystem]:
+    """The session's system, with tracing on: every end-to-end test also runs the span code paths."""
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"}
     with system_home("bookshelf-home") as home:
-        system = start_system(home)
+        system = start_system(home, env=env)
         yield system
         status = system.stop()
         assert status == 0, (

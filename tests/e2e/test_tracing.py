@@ -1,7 +1,7 @@
 """OpenTelemetry across the Kafka hops: one order placed gives one trace, every span with its true parent.
 
-The system runs with ``OTEL_EXPORTER_OTLP_ENDPOINT`` pointing at a small OTLP receiver in the test
-(``tests/otlp.py``). The order is placed with a ``traceparent`` of the test's own, so the trace
+The session's system runs with ``OTEL_EXPORTER_OTLP_ENDPOINT`` pointing at a small OTLP receiver in
+the test session (``tests/otlp.py``, fixture ``otlp`` in conftest.py). The order is placed with a ``traceparent`` of the test's own, so the trace
 continues the caller's. The chain checked is the one docs/observability.md draws:
 
     POST /orders (SERVER) -> outbox write <topic> -> send <topic> (PRODUCER)
@@ -11,40 +11,23 @@ continues the caller's. The chain checked is the one docs/observability.md draws
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from tests.e2e.system import RunningSystem, Shop, start_system, system_home
-from tests.otlp import OtlpReceiver, ReceivedSpan, otlp_receiver
+from tests.e2e.system import RunningSystem, Shop
+from tests.otlp import OtlpReceiver, ReceivedSpan
 
 pytestmark = pytest.mark.e2e
 
 CONSUMING_SERVICES = {"ordering", "fulfillment", "inventory", "shipping", "storefront"}
 
 
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[OtlpReceiver]:
-    with otlp_receiver() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def traced_system(receiver: OtlpReceiver) -> Iterator[RunningSystem]:
-    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"}
-    with system_home("bookshelf-traced") as home:
-        system = start_system(home, env=env)
-        try:
-            yield system
-        finally:
-            assert system.stop() == 0, (system.home / "run.out").read_text()[-3000:]
-
-
 @pytest.fixture
-async def shop(traced_system: RunningSystem) -> AsyncIterator[Shop]:
+async def shop(running_system: RunningSystem) -> AsyncIterator[Shop]:
     async with httpx.AsyncClient(timeout=10.0) as client:
-        yield Shop(traced_system, client)
+        yield Shop(running_system, client)
 
 
 def _chain_problems(spans: list[ReceivedSpan], trace_id: str) -> list[str]:
@@ -85,14 +68,14 @@ def _consumers_in(spans: list[ReceivedSpan], trace_id: str) -> set[str]:
     }
 
 
-async def test_one_order_is_one_trace_with_every_hop_parented(shop: Shop, receiver: OtlpReceiver) -> None:
+async def test_one_order_is_one_trace_with_every_hop_parented(shop: Shop, otlp: OtlpReceiver) -> None:
     book = await shop.add_book("Traced")
     trace_id, caller_span = secrets.token_hex(16), secrets.token_hex(8)
     order = await shop.place_order([(book, 1)], headers={"traceparent": f"00-{trace_id}-{caller_span}-01"})
     await shop.wait_saga(order["order_id"], "AWAITING_DISPATCH")
 
     async def whole_trace() -> list[ReceivedSpan]:
-        spans = receiver.spans()
+        spans = otlp.spans()
         assert _consumers_in(spans, trace_id) >= CONSUMING_SERVICES, _consumers_in(spans, trace_id)
         assert not _chain_problems(spans, trace_id), _chain_problems(spans, trace_id)
         return spans
