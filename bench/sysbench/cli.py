@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -16,6 +17,8 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bookshelf_infra.otlp import otlp_receiver
 
 from . import report
 from .loadgen import calibrate, client
@@ -58,6 +61,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--import-rate", type=float, default=50.0)
     p.add_argument("--import-s", type=float, default=20.0)
     p.add_argument("--calibrate", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument(
+        "--tracing",
+        action="store_true",
+        help="export OpenTelemetry traces from every process to an OTLP receiver in this process",
+    )
     p.add_argument(
         "--docs", action=argparse.BooleanOptionalAction, default=True, help="update docs/benchmarks.md"
     )
@@ -175,14 +183,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # finally-blocks stop the system
     args = parse(argv)
+    if args.tracing:  # a comparison run: docs/benchmarks.md's System block stays the untraced one
+        args.docs = False
     load_before = [round(x, 2) for x in os.getloadavg()]
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="bookshelf-bench-") as home:
+    with tempfile.TemporaryDirectory(prefix="bookshelf-bench-") as home, contextlib.ExitStack() as stack:
         if args.attach:
             target = attach(args.host, args.pid)
         else:
+            env = {}
+            if args.tracing:  # the spans' cost without a collector's: the receiver only parses them
+                receiver = stack.enter_context(otlp_receiver())
+                env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
             print("starting the system (bookshelf run: local Kafka and PostgreSQL) ...", flush=True)
-            target = start_embedded(Path(home))
+            target = start_embedded(Path(home), env=env)
             print(f"ready after {time.monotonic() - started:.0f} s", flush=True)
         try:
             import uvloop

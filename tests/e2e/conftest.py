@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from bookshelf_infra.otlp import OtlpReceiver, otlp_receiver
 
 from tests.e2e.system import RunningSystem, start_system, system_home
-from tests.otlp import OtlpReceiver, otlp_receiver
 
 
 @pytest.fixture(scope="session")

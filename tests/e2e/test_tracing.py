@@ -1,7 +1,7 @@
 """OpenTelemetry across the Kafka hops: one order placed gives one trace, every span with its true parent.
 
 The session's system runs with ``OTEL_EXPORTER_OTLP_ENDPOINT`` pointing at a small OTLP receiver in
-the test session (``tests/otlp.py``, fixture ``otlp`` in conftest.py). The order is placed with a ``traceparent`` of the test's own, so the trace
+the test session (``bookshelf_infra.otlp``, fixture ``otlp`` in conftest.py). The order is placed with a ``traceparent`` of the test's own, so the trace
 continues the caller's. The chain checked is the one docs/observability.md draws:
 
     POST /orders (SERVER) -> outbox write <topic> -> send <topic> (PRODUCER)
@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from bookshelf_infra.otlp import OtlpReceiver, ReceivedSpan
 
 from tests.e2e.system import RunningSystem, Shop
-from tests.otlp import OtlpReceiver, ReceivedSpan
 
 pytestmark = pytest.mark.e2e
 

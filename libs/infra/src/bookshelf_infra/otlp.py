@@ -1,4 +1,4 @@
-"""A small OTLP/HTTP trace receiver for tests: what the OpenTelemetry Collector would receive.
+"""A small OTLP/HTTP trace receiver for tests and benchmarks: what an OpenTelemetry Collector receives.
 
 It answers ``POST /v1/traces`` (protobuf, gzip or not) like a collector and keeps every span it was
 sent, flattened with its service name, so a test can check the spans a running system exported.
