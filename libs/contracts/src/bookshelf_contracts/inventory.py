@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 
 from bookshelf_contracts.base import Command, Event
 from bookshelf_contracts.topic_names import INVENTORY_COMMANDS, INVENTORY_RESERVATIONS, INVENTORY_STOCK
-from bookshelf_contracts.values import AggregateVersion, Count, ShortLine, StockLine
+from bookshelf_contracts.values import AggregateVersion, Count, Reason, ShortLine, StockLine
 
 # --- inventory.stock -------------------------------------------------------------------------------
 
@@ -63,12 +63,17 @@ class StockReserved(Event):
 
 
 class StockReservationFailed(Event):
-    """An order's reservation failed and nothing changed; ``short_lines`` say which lines were short."""
+    """An order's reservation failed and nothing changed; ``short_lines`` say which lines were short.
+
+    ``reason`` is set when the refusal is not about stock: ``order closed`` for a reserve of an
+    order whose reservation was already released (no short lines then).
+    """
 
     TOPIC: ClassVar[str] = INVENTORY_RESERVATIONS
 
     order_id: UUID
     short_lines: list[ShortLine]
+    reason: Reason | None = None
 
 
 class StockReleased(Event):

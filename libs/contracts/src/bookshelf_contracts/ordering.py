@@ -45,6 +45,20 @@ class OrderConfirmed(Event):
     version: AggregateVersion
 
 
+class OrderCancellationRequested(Event):
+    """The customer asked to cancel an order; it keeps its status until the saga decides.
+
+    The saga cancels the shipment first: the order then ends CANCELLED (``OrderCancelled``), or,
+    when the shipment had already left, goes on to SHIPPED with the refusal in its history.
+    """
+
+    TOPIC: ClassVar[str] = ORDERING_ORDERS
+
+    order_id: UUID
+    reason: Reason
+    version: AggregateVersion
+
+
 class OrderCancelled(Event):
     """An order was cancelled from ``previous_status`` (PENDING or CONFIRMED) for ``reason``."""
 

@@ -98,6 +98,7 @@ def _ordering() -> list[Message]:
             version=1,
         ),
         ordering.OrderConfirmed(order_id=ORDER, version=2),
+        ordering.OrderCancellationRequested(order_id=ORDER, reason="customer request", version=2),
         ordering.OrderCancelled(
             order_id=ORDER, reason="customer request", previous_status="PENDING", version=2
         ),

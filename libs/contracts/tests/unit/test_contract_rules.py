@@ -14,6 +14,7 @@ AGGREGATE_EVENTS = {
     "InventoryLevelChanged",
     "OrderPlaced",
     "OrderConfirmed",
+    "OrderCancellationRequested",
     "OrderCancelled",
     "OrderShipped",
     "OrderDelivered",

@@ -74,6 +74,14 @@ class SagaDriver:
     def cancelled(self, reason: str = "customer request") -> c.OrderCancelled:
         return c.OrderCancelled(order_id=self.order_id, reason=reason, previous_status="PENDING", version=2)
 
+    def requested(self, reason: str = "customer request") -> c.OrderCancellationRequested:
+        return c.OrderCancellationRequested(order_id=self.order_id, reason=reason, version=3)
+
+    def shipment_cancelled(self) -> c.ShipmentCancelled:
+        return c.ShipmentCancelled(
+            shipment_id=self.shipment_id, order_id=self.order_id, reason="order cancelled", version=2
+        )
+
     def deadline(self, deadline: datetime | None = None) -> DeadlinePassed:
         assert self.state is not None
         when = deadline or self.state.deadline

@@ -125,28 +125,36 @@ def test_shipment_delivered_marks_the_order_delivered_and_ends_the_saga(saga) ->
     assert saga.current.state.is_final
 
 
-@pytest.mark.parametrize(
-    ("state", "expected"),
-    [
-        # ReserveStock is in flight: inventory applies the ReleaseStock after it (same partition).
-        (S.AWAITING_STOCK, ["ReleaseStock"]),
-        # CreateShipment was sent: shipping cancels the shipment, or refuses a later creation.
-        (S.AWAITING_SHIPMENT, ["ReleaseStock", "CancelShipment"]),
-        (S.AWAITING_DISPATCH, ["ReleaseStock", "CancelShipment"]),
-    ],
-)
-def test_customer_cancel_while_awaiting_undoes_what_was_requested(saga, state, expected) -> None:
-    saga.advance_to(state)
+def test_customer_cancel_while_awaiting_stock_releases_and_cancels_at_once(saga) -> None:
+    # ReserveStock is in flight: inventory applies the ReleaseStock after it (same partition).
+    saga.advance_to(S.AWAITING_STOCK)
 
-    decision = saga.feed(saga.cancelled("customer request"))
+    decision = saga.feed(saga.requested("customer request"))
 
     assert decision.to_state is S.CANCELLED
-    assert saga.types(decision) == expected
-    assert "CancelOrder" not in saga.types(decision)  # the order is already cancelled
+    assert saga.types(decision) == ["ReleaseStock", "CancelOrder"]
+    cancel = decision.commands[1].command
+    assert isinstance(cancel, c.CancelOrder)
+    assert cancel.reason == "customer request"
     assert saga.current.cancel_reason == "customer request"
-    for command in decision.commands:
-        if isinstance(command.command, c.CancelShipment):
-            assert command.command.reason == "order cancelled: customer request"
+
+
+@pytest.mark.parametrize("state", [S.AWAITING_SHIPMENT, S.AWAITING_DISPATCH])
+@pytest.mark.parametrize("kind", ["requested", "cancelled"])  # cancelled: an ordering that cancelled at once
+def test_customer_cancel_with_a_shipment_requested_cancels_the_shipment_first(saga, state, kind) -> None:
+    saga.advance_to(state)
+
+    decision = saga.feed(getattr(saga, kind)("customer request"))
+
+    assert decision.to_state is S.CANCELLING
+    assert saga.types(decision) == ["CancelShipment"]  # no release before shipping answered
+    cancel = decision.commands[0].command
+    assert isinstance(cancel, c.CancelShipment)
+    assert cancel.reason == "order cancelled: customer request"
+    assert saga.current.deadline is None
+    assert (
+        decision.action_note == "cancellation requested (customer request); sent CancelShipment -> CANCELLING"
+    )
 
 
 @pytest.mark.parametrize("state", [S.AWAITING_STOCK, S.AWAITING_SHIPMENT])

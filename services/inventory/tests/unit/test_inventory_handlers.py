@@ -118,6 +118,33 @@ async def test_release_of_an_unknown_order_changes_and_answers_nothing(inventory
     assert await _run(inventory_uow, handlers.release_stock, ReleaseStock(order_id=uuid.uuid4())) == []
 
 
+async def test_a_reserve_replayed_after_the_release_is_refused_as_closed(inventory_uow: Any) -> None:
+    book_id = await _add_book(inventory_uow)
+    order_id = uuid.uuid4()
+    await _run(inventory_uow, handlers.reserve_stock, _reserve(order_id, (book_id, 4)))
+    await _run(inventory_uow, handlers.release_stock, ReleaseStock(order_id=order_id))
+
+    replayed = await _run(inventory_uow, handlers.reserve_stock, _reserve(order_id, (book_id, 4)))
+
+    assert replayed == [StockReservationFailed(order_id=order_id, short_lines=[], reason="order closed")]
+    assert inventory_uow.stock.rows[book_id]["reserved"] == 0
+
+
+async def test_a_release_before_any_reserve_leaves_a_tombstone_that_refuses_it(inventory_uow: Any) -> None:
+    book_id = await _add_book(inventory_uow)
+    order_id = uuid.uuid4()  # its ReserveStock was dead-lettered, the saga released the order meanwhile
+    assert await _run(inventory_uow, handlers.release_stock, ReleaseStock(order_id=order_id)) == []
+
+    replayed = await _run(inventory_uow, handlers.reserve_stock, _reserve(order_id, (book_id, 2)))
+
+    assert replayed == [StockReservationFailed(order_id=order_id, short_lines=[], reason="order closed")]
+    row = inventory_uow.stock.rows[book_id]
+    assert (row["reserved"], row["version"]) == (0, 1)  # nothing reserved, no level change
+    assert await _run(inventory_uow, handlers.release_stock, ReleaseStock(order_id=order_id)) == [
+        StockReleased(order_id=order_id, lines=[])
+    ]
+
+
 async def test_commit_is_idempotent_and_release_after_commit_is_a_no_op(inventory_uow: Any) -> None:
     book_id = await _add_book(inventory_uow)
     order_id = uuid.uuid4()

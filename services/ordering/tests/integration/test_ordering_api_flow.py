@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from bookshelf_contracts import ORDERING_COMMANDS, CancelOrder
 from bookshelf_infra.testing import eventually, unique_name
 
 from .conftest import OrderingHarness
@@ -135,7 +136,9 @@ async def test_list_orders_filters_and_paginates(ordering: OrderingHarness) -> N
     for _ in range(3):
         response = await ordering.http.post("/orders", json=order_body((dune, 1), email=email))
         ids.append(response.json()["order_id"])
-    await ordering.http.post(f"/orders/{ids[0]}/cancel")
+    saga_cancel = CancelOrder(order_id=uuid.UUID(ids[0]), reason="customer request")
+    await ordering.send(ORDERING_COMMANDS, saga_cancel, key=ids[0])
+    await eventually(lambda: ordering.events(ids[0], "OrderCancelled"), timeout=20)
 
     page = (await ordering.http.get("/orders", params={"customer_email": email.upper(), "limit": 2})).json()
     assert (page["total"], page["limit"], page["offset"], page["page"], page["total_pages"]) == (
@@ -156,22 +159,25 @@ async def test_list_orders_filters_and_paginates(ordering: OrderingHarness) -> N
     assert [entry["order_id"] for entry in cancelled["entries"]] == [ids[0]]
 
 
-async def test_customer_cancel_is_200_once_idempotent_then_and_publishes_one_event(
+async def test_customer_cancel_is_202_a_request_once_and_publishes_one_event(
     ordering: OrderingHarness,
 ) -> None:
     dune = await ordering.seed_book()
     order_id = (await ordering.http.post("/orders", json=order_body((dune, 1)))).json()["order_id"]
     first = await ordering.http.post(f"/orders/{order_id}/cancel")
     again = await ordering.http.post(f"/orders/{order_id}/cancel")
-    assert (first.status_code, again.status_code) == (200, 200)
-    assert first.json()["status"] == "CANCELLED"
-    assert first.json()["cancellation_reason"] == "customer request"
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert first.json()["status"] == "PENDING"  # the saga decides
+    assert first.json()["cancellation_reason"] is None
     assert again.json() == first.json()
-    assert [h["status"] for h in first.json()["history"]] == ["PENDING", "CANCELLED"]
-    (record,) = await eventually(lambda: ordering.events(order_id, "OrderCancelled"), timeout=20)
+    assert [(h["status"], h["reason"]) for h in first.json()["history"]] == [
+        ("PENDING", "order placed"),
+        ("PENDING", "cancellation requested (customer request)"),
+    ]
+    (record,) = await eventually(lambda: ordering.events(order_id, "OrderCancellationRequested"), timeout=20)
     assert record.value["data"]["reason"] == "customer request"
-    assert record.value["data"]["previous_status"] == "PENDING"
     assert record.value["data"]["version"] == 2
+    assert ordering.events(order_id, "OrderCancelled") == []
 
 
 async def test_unknown_order_is_404(ordering: OrderingHarness) -> None:

@@ -111,13 +111,17 @@ async def test_concurrent_cancels_serialize_on_the_row_lock(ordering: OrderingHa
     book = await ordering.seed_book()
     order_id = (await ordering.http.post("/orders", json=order_body(book))).json()["order_id"]
     responses = await asyncio.gather(*(ordering.http.post(f"/orders/{order_id}/cancel") for _ in range(8)))
-    assert {r.status_code for r in responses} == {200}
+    assert {r.status_code for r in responses} == {202}
     async with ordering.session() as session:
         count = await session.scalar(
             sa.text(
-                "SELECT count(*) FROM outbox WHERE key = :key AND convert_from(value, 'UTF8') LIKE '%OrderCancelled%'"
+                "SELECT count(*) FROM outbox WHERE key = :key AND convert_from(value, 'UTF8') LIKE '%OrderCancellationRequested%'"
             ),
             {"key": order_id},
         )
     assert count == 1
-    assert [h["status"] for h in (await ordering.order(order_id))["history"]] == ["PENDING", "CANCELLED"]
+    history = (await ordering.order(order_id))["history"]
+    assert [(h["status"], h["reason"]) for h in history] == [
+        ("PENDING", "order placed"),
+        ("PENDING", "cancellation requested (customer request)"),
+    ]

@@ -124,7 +124,8 @@ async def test_saga_cancel_records_the_reason_with_short_lines(ordering: Orderin
 
 async def test_a_forbidden_command_is_acknowledged_not_dead_lettered(ordering: OrderingHarness) -> None:
     order_id = await place(ordering)
-    await ordering.http.post(f"/orders/{order_id}/cancel")
+    await command(ordering, CancelOrder(order_id=uuid.UUID(order_id), reason="customer request"))
+    await eventually(lambda: ordering.events(order_id, "OrderCancelled"), timeout=20)
     sent = await command(ordering, MarkOrderShipped(order_id=uuid.UUID(order_id), tracking_number=TRK))
     await eventually(lambda: handled(ordering, sent.message_id), timeout=20)
     assert ordering.dead_letters(sent.message_id) == []
@@ -134,6 +135,28 @@ async def test_a_forbidden_command_is_acknowledged_not_dead_lettered(ordering: O
     assert (
         'bookshelf_ordering_commands_rejected_total{command="MarkOrderShipped",status="CANCELLED"}' in metrics
     )
+
+
+async def test_a_requested_cancel_that_the_saga_refuses_ends_shipped_with_the_refusal(
+    ordering: OrderingHarness,
+) -> None:
+    order_id = await place(ordering)
+    oid = uuid.UUID(order_id)
+    await command(ordering, ConfirmOrder(order_id=oid))
+    await eventually(lambda: ordering.events(order_id, "OrderConfirmed"), timeout=20)
+    requested = await ordering.http.post(f"/orders/{order_id}/cancel")
+    assert requested.status_code == 202, requested.text
+    assert requested.json()["status"] == "CONFIRMED"
+    await command(ordering, MarkOrderShipped(order_id=oid, tracking_number=TRK))  # the shipment had left
+    await eventually(lambda: ordering.events(order_id, "OrderShipped"), timeout=20)
+    order = await ordering.order(order_id)
+    assert (order["status"], order["cancellation_reason"]) == ("SHIPPED", None)
+    assert [(h["status"], h["reason"]) for h in order["history"]][-2:] == [
+        ("SHIPPED", f"shipped with tracking number {TRK}"),
+        ("SHIPPED", "cancellation refused: already dispatched"),
+    ]
+    types = [r.value["type"] for r in ordering.events(order_id)]
+    assert types == ["OrderPlaced", "OrderConfirmed", "OrderCancellationRequested", "OrderShipped"]
 
 
 async def test_an_invalid_command_lands_in_the_dlq_with_the_reason(ordering: OrderingHarness) -> None:

@@ -17,6 +17,7 @@ from bookshelf_contracts import (
     Event,
     MarkOrderDelivered,
     MarkOrderShipped,
+    OrderCancellationRequested,
     OrderCancelled,
     OrderConfirmed,
     OrderPlaced,
@@ -148,17 +149,48 @@ async def test_same_idempotency_key_with_another_body_is_refused(
     assert len(uow.orders.rows) == 1
 
 
-async def test_customer_cancel_publishes_order_cancelled_once(
+async def test_customer_cancel_is_a_request_published_once(
     uow: FakeUnitOfWork, ordering_books: dict[str, CatalogEntry]
 ) -> None:
     order_id = await placed(uow, ordering_books)
     body = await handlers.cancel_by_customer(order_id, uow)
     again = await handlers.cancel_by_customer(order_id, uow)
-    assert body["status"] == again["status"] == "CANCELLED"
-    assert body["cancellation_reason"] == "customer request"
+    assert body["status"] == again["status"] == "PENDING"  # the saga decides
+    assert body["cancellation_reason"] is None
+    assert body["history"][-1]["reason"] == "cancellation requested (customer request)"
+    assert again["history"] == body["history"]
     (event,) = uow.published
-    assert isinstance(event, OrderCancelled)
-    assert event.reason == "customer request"
+    assert isinstance(event, OrderCancellationRequested)
+    assert (event.reason, event.version) == ("customer request", 2)
+
+
+async def test_the_saga_answers_a_request_with_cancel_order(
+    uow: FakeUnitOfWork, ordering_books: dict[str, CatalogEntry]
+) -> None:
+    order_id = await placed(uow, ordering_books)
+    await handlers.cancel_by_customer(order_id, uow)
+    await handlers.cancel_order(CancelOrder(order_id=order_id, reason="customer request"), uow)
+    assert uow.orders.rows[order_id].status is OrderStatus.CANCELLED
+    assert (await handlers.cancel_by_customer(order_id, uow))["status"] == "CANCELLED"  # no-op
+    assert [type(e).__name__ for e in uow.published] == ["OrderCancellationRequested", "OrderCancelled"]
+
+
+async def test_a_request_answered_by_shipping_records_the_refusal(
+    uow: FakeUnitOfWork, ordering_books: dict[str, CatalogEntry]
+) -> None:
+    order_id = await placed(uow, ordering_books)
+    await handlers.confirm_order(ConfirmOrder(order_id=order_id), uow)
+    await handlers.cancel_by_customer(order_id, uow)
+    await handlers.mark_order_shipped(
+        MarkOrderShipped(order_id=order_id, tracking_number="TRK-0123456789"), uow
+    )
+    order = uow.orders.rows[order_id]
+    assert order.status is OrderStatus.SHIPPED
+    assert [(e.status.value, e.reason) for e in order.history][-3:] == [
+        ("CONFIRMED", "cancellation requested (customer request)"),
+        ("SHIPPED", "shipped with tracking number TRK-0123456789"),
+        ("SHIPPED", "cancellation refused: already dispatched"),
+    ]
 
 
 async def test_customer_cancel_of_a_shipped_order_is_a_conflict(

@@ -6,7 +6,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from bookshelf_contracts import Event, OrderCancelled, OrderConfirmed, OrderDelivered, OrderShipped
+from bookshelf_contracts import (
+    Event,
+    OrderCancellationRequested,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderDelivered,
+    OrderShipped,
+)
 from bookshelf_ordering.domain.exceptions import InvalidOrder, TransitionNotAllowed
 from bookshelf_ordering.domain.model import Order, OrderStatus
 
@@ -163,3 +170,55 @@ def test_history_of_a_cancelled_order_ends_with_the_reason(ordering_place: Place
     order = ordering_place(("dune", 1))
     order.cancel("customer request", LATER)
     assert [(e.status, e.reason) for e in order.history][-1] == (S.CANCELLED, "customer request")
+
+
+@pytest.mark.parametrize("status", [S.PENDING, S.CONFIRMED])
+def test_a_cancellation_request_keeps_the_status_and_is_recorded_once(ordering_place: Place, status) -> None:
+    order = order_in(ordering_place, status)
+    version = order.version
+    order.pull_events()
+
+    assert order.request_cancellation("customer request", LATER) is True
+    assert order.request_cancellation("customer request", LATER) is False  # already pending
+
+    assert order.status is status
+    assert order.cancellation_pending
+    assert order.version == version + 1
+    assert (order.history[-1].status, order.history[-1].reason) == (
+        status,
+        "cancellation requested (customer request)",
+    )
+    (event,) = order.pull_events()
+    assert isinstance(event, OrderCancellationRequested)
+    assert (event.reason, event.version) == ("customer request", version + 1)
+
+
+@pytest.mark.parametrize("status", [S.SHIPPED, S.DELIVERED])
+def test_a_cancellation_request_after_the_goods_left_is_refused_at_once(
+    ordering_place: Place, status
+) -> None:
+    order = order_in(ordering_place, status)
+    order.pull_events()
+    with pytest.raises(TransitionNotAllowed, match=status.value):
+        order.request_cancellation("customer request", LATER)
+    assert order.pull_events() == []
+
+
+def test_a_request_for_a_cancelled_order_changes_nothing(ordering_place: Place) -> None:
+    order = order_in(ordering_place, S.CANCELLED)
+    order.pull_events()
+    assert order.request_cancellation("customer request", LATER) is False
+    assert not order.cancellation_pending
+    assert order.pull_events() == []
+
+
+def test_shipping_an_order_with_a_pending_request_records_the_refusal(ordering_place: Place) -> None:
+    order = order_in(ordering_place, S.CONFIRMED)
+    order.request_cancellation("customer request", LATER)
+    order.ship(TRK, LATER)
+    assert order.status is S.SHIPPED
+    assert not order.cancellation_pending
+    assert (order.history[-1].status, order.history[-1].reason) == (
+        S.SHIPPED,
+        "cancellation refused: already dispatched",
+    )

@@ -33,6 +33,7 @@ SAGA_ORDER_STATUS: dict[str, tuple[str, ...]] = {
     "AWAITING_STOCK": ("PENDING",),
     "AWAITING_SHIPMENT": ("PENDING", "CONFIRMED"),
     "AWAITING_DISPATCH": ("CONFIRMED",),
+    "CANCELLING": ("PENDING", "CONFIRMED"),
     "SHIPPED": ("SHIPPED",),
     "DELIVERED": ("DELIVERED",),
     "CANCELLED": ("CANCELLED",),
@@ -133,6 +134,23 @@ def orders_hold_stock(s: Snapshot) -> list[Violation]:
     return found
 
 
+def released_stock_that_left(s: Snapshot) -> list[Violation]:
+    """No RELEASED reservation whose shipment was dispatched: those units left the warehouse and would
+    be sold again (phantom stock that conservation alone cannot see)."""
+    found = []
+    for order_id, status in s.reservations.items():
+        shipment = s.shipments.get(order_id)
+        if status == "RELEASED" and shipment is not None and shipment[1] in ("DISPATCHED", "DELIVERED"):
+            found.append(
+                Violation(
+                    "released-stock-of-dispatched-shipment",
+                    order_id,
+                    f"the reservation was RELEASED but shipment {shipment[0]} is {shipment[1]}",
+                )
+            )
+    return found
+
+
 def _shipment_problem(order_status: str | None, shipment_status: str) -> tuple[str, str] | None:
     if order_status is None:
         return "shipment-without-order", f"{shipment_status} shipment for an order ordering does not know"
@@ -196,6 +214,7 @@ CHECKS: tuple[Callable[[Snapshot], list[Violation]], ...] = (
     stock_conservation,
     reserved_equals_open_lines,
     reservations_match_orders,
+    released_stock_that_left,
     orders_hold_stock,
     shipments_match_orders,
     sagas_match_orders,

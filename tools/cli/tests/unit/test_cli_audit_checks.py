@@ -93,6 +93,30 @@ def test_shipped_orders_need_a_sent_shipment() -> None:
     assert _checks(s) == {("shipped-order-without-shipment", "o-2")}
 
 
+def test_no_released_reservation_whose_shipment_left() -> None:
+    s = _healthy()
+    s.reservations["o-2"] = "RELEASED"  # a cancel released the stock of a dispatched shipment
+    s.line_sums[BOOK] = (2, 0)
+    s.stock[0] = StockRow(BOOK, on_hand=10, reserved=2, initial=10, restocked=0, committed=0)
+    s.orders["o-2"] = "CANCELLED"
+    s.sagas = None
+    checks = _checks(s)
+    assert ("released-stock-of-dispatched-shipment", "o-2") in checks
+    s.shipments["o-2"] = ("s-2", "DELIVERED")
+    assert ("released-stock-of-dispatched-shipment", "o-2") in _checks(s)
+    s.shipments["o-2"] = ("s-2", "CANCELLED")
+    assert ("released-stock-of-dispatched-shipment", "o-2") not in _checks(s)
+
+
+def test_a_cancelling_saga_fits_an_open_order() -> None:
+    s = _healthy()
+    assert s.sagas is not None
+    s.sagas["o-1"] = "CANCELLING"
+    assert _checks(s) == set()
+    s.orders["o-1"], s.sagas["o-3"] = "CANCELLED", "CANCELLING"
+    assert ("saga-inconsistent-with-order", "o-3") in _checks(s)
+
+
 def test_saga_state_must_fit_the_order_status() -> None:
     s = _healthy()
     assert s.sagas is not None

@@ -5,6 +5,12 @@ recorded in the instance's history and ignored: a duplicate (its id is already i
 late or repeated reply, anything after the end. A message for an order without an instance is
 dropped (there is nothing to record it in). Replies to the saga's own commands (OrderConfirmed,
 StockReleased, ...) are recorded as "noted": expected, but they move nothing.
+
+A customer's cancel is a request the saga decides (``OrderCancellationRequested``): with a shipment
+requested it cancels the shipment first and waits in CANCELLING; stock is released only once shipping
+confirmed (ShipmentCancelled, or ShipmentFailed: there is none), and a ShipmentDispatched means the
+goods left, so the stock is committed and the order shipped instead. A late success after CANCELLED
+(StockReserved, ShipmentCreated) is compensated with a new command, never ignored silently.
 """
 
 from __future__ import annotations
@@ -23,10 +29,12 @@ from bookshelf_contracts import (
     CreateShipment,
     MarkOrderDelivered,
     MarkOrderShipped,
+    OrderCancellationRequested,
     OrderCancelled,
     OrderPlaced,
     ReleaseStock,
     ReserveStock,
+    ShipmentCancelled,
     ShipmentCreated,
     ShipmentDelivered,
     ShipmentDispatched,
@@ -49,6 +57,8 @@ DEFAULT_TIMEOUT = timedelta(seconds=60)
 MAX_REASON = 1000  # the contracts' Reason length
 TIMED_OUT = "timed out"
 OUT_OF_STOCK = "out of stock"
+CANCEL_REFUSED = "cancellation refused: already dispatched"
+CUSTOMER_CANCELS = (OrderCancellationRequested.TYPE, OrderCancelled.TYPE)
 
 # Replies to the saga's own commands: expected, recorded, never a transition.
 ACKNOWLEDGEMENTS = frozenset(
@@ -67,6 +77,7 @@ class Outcome(StrEnum):
     """What a decision did: moved the saga, noted a reply, ignored a message, or dropped it."""
 
     TRANSITION = "transition"
+    COMPENSATED = "compensated"
     NOTED = "noted"
     IGNORED = "ignored"
     DROPPED = "dropped"
@@ -121,12 +132,22 @@ class Step:
         moved = self.instance.model_copy(update=update).recorded(entry)
         return Decision(moved, sent, action, Outcome.TRANSITION, self.instance.state, entry)
 
-    def record(self, outcome: Outcome, why: str) -> Decision:
-        """Record the message with no effect (``noted`` or ``ignored``)."""
+    def record(self, outcome: Outcome, why: str, **facts: object) -> Decision:
+        """Record the message without a transition (``noted`` or ``ignored``); ``facts`` learnt
+        from it (a shipment id) are kept."""
         action = f"{outcome.value}: {why}"
         entry = self.entry(action)
+        kept = self.instance.model_copy(update=facts) if facts else self.instance
+        return Decision(kept.recorded(entry), (), action, outcome, self.instance.state, entry)
+
+    def compensate(self, command: Command, why: str) -> Decision:
+        """Answer a late success after the end with ``command`` (its id derived from the late
+        message, so a new one); the state stays."""
+        sent = self.command(command)
+        action = f"compensated: {why}; sent {sent.type}"
+        entry = self.entry(action)
         kept = self.instance.recorded(entry)
-        return Decision(kept, (), action, outcome, self.instance.state, entry)
+        return Decision(kept, (sent,), action, Outcome.COMPENSATED, self.instance.state, entry)
 
     def entry(self, action: str) -> HistoryEntry:
         """The history entry of this message."""
@@ -150,7 +171,7 @@ def decide(
     if rule is not None:
         return rule(step)
     if message.type in ACKNOWLEDGEMENTS or (
-        message.type == OrderCancelled.TYPE and instance.state is SagaStatus.CANCELLED
+        message.type in CUSTOMER_CANCELS and instance.state is SagaStatus.CANCELLED
     ):
         return step.record(Outcome.NOTED, "reply to a saga command, no transition")
     if instance.state.is_final:
@@ -238,20 +259,82 @@ def _shipment_delivered(step: Step) -> Decision:
     return step.transition(SagaStatus.DELIVERED, commands, "shipment delivered")
 
 
-def _order_cancelled(step: Step) -> Decision:
-    """Customer cancel: undo what was *requested*; commands of one order travel one partition in order,
-    so a ReleaseStock sent after ReserveStock is applied after it even when no reply arrived yet."""
-    cancelled = step.incoming.message
-    assert isinstance(cancelled, OrderCancelled)
+def _cancel_requested(step: Step) -> Decision:
+    """Customer cancel while AWAITING_*: only the saga knows whether the goods left.
+
+    With a CreateShipment sent, cancel the shipment first and wait for shipping's answer
+    (CANCELLING); without one, release what was requested and cancel the order. Commands of one
+    order travel one partition in order, so a ReleaseStock sent after ReserveStock is applied after
+    it even when no reply arrived yet. An ``OrderCancelled`` here comes from an ordering that
+    cancelled at once (before cancellation requests): it is handled the same way.
+    """
+    request = step.incoming.message
+    assert isinstance(request, OrderCancellationRequested | OrderCancelled)
     order = step.instance
+    note = f"cancellation requested ({request.reason})"
+    if order.shipment_requested:
+        cancel = CancelShipment(order_id=order.order_id, reason=_reason(f"order cancelled: {request.reason}"))
+        return step.transition(SagaStatus.CANCELLING, [cancel], note, cancel_reason=request.reason)
     commands: list[Command] = []
     if order.reserve_requested:
         commands.append(ReleaseStock(order_id=order.order_id))
-    if order.shipment_requested:
-        reason = _reason(f"order cancelled: {cancelled.reason}")
-        commands.append(CancelShipment(order_id=order.order_id, reason=reason))
-    note = f"order cancelled ({cancelled.reason})"
-    return step.transition(SagaStatus.CANCELLED, commands, note, cancel_reason=cancelled.reason)
+    commands.append(CancelOrder(order_id=order.order_id, reason=request.reason))
+    return step.transition(SagaStatus.CANCELLED, commands, note, cancel_reason=request.reason)
+
+
+def _shipment_gone(step: Step) -> Decision:
+    """CANCELLING: shipping confirmed there is no shipment to send (cancelled, or never created), so
+    the stock goes back and the order is cancelled."""
+    order = step.instance
+    reason = order.cancel_reason or "customer request"
+    if isinstance(step.incoming.message, ShipmentFailed):
+        note = f"no shipment ({step.incoming.message.reason})"
+    else:
+        note = "shipment cancelled"
+    commands = [ReleaseStock(order_id=order.order_id), CancelOrder(order_id=order.order_id, reason=reason)]
+    return step.transition(SagaStatus.CANCELLED, commands, _reason(note))
+
+
+def _cancel_refused(step: Step) -> Decision:
+    """CANCELLING: the shipment was dispatched before shipping saw the cancel. The goods left, so the
+    stock is committed (never released) and the order shipped; its history records the refusal."""
+    dispatched = step.incoming.message
+    assert isinstance(dispatched, ShipmentDispatched)
+    order_id, tracking = dispatched.order_id, dispatched.tracking_number
+    commands = [CommitStock(order_id=order_id), MarkOrderShipped(order_id=order_id, tracking_number=tracking)]
+    return step.transition(
+        SagaStatus.SHIPPED, commands, CANCEL_REFUSED, tracking_number=tracking, cancel_reason=None
+    )
+
+
+def _shipment_created_while_cancelling(step: Step) -> Decision:
+    created = step.incoming.message
+    assert isinstance(created, ShipmentCreated)
+    why = f"shipment created ({created.tracking_number}), its cancel is on its way"
+    return step.record(
+        Outcome.NOTED, why, shipment_id=created.shipment_id, tracking_number=created.tracking_number
+    )
+
+
+def _too_late_to_cancel(step: Step) -> Decision:
+    """SHIPPED or DELIVERED: the goods left; ordering records the refusal with MarkOrderShipped (or
+    answered the request with a 409), so nothing is sent."""
+    return step.record(Outcome.NOTED, CANCEL_REFUSED)
+
+
+def _late_reservation(step: Step) -> Decision:
+    """CANCELLED: a reservation that succeeded after the end (a replayed ReserveStock) is released."""
+    order_id = step.instance.order_id
+    return step.compensate(ReleaseStock(order_id=order_id), "StockReserved after the end (CANCELLED)")
+
+
+def _late_shipment(step: Step) -> Decision:
+    """CANCELLED: a shipment created after the end (a replayed CreateShipment) is cancelled."""
+    order_id = step.instance.order_id
+    reason = _reason(f"order cancelled: {step.instance.cancel_reason or 'saga ended'}")
+    return step.compensate(
+        CancelShipment(order_id=order_id, reason=reason), "ShipmentCreated after the end (CANCELLED)"
+    )
 
 
 def deadline_passed(instance: SagaState) -> Incoming:
@@ -289,7 +372,15 @@ RULES: dict[tuple[SagaStatus, str], Rule] = {
     (SagaStatus.AWAITING_SHIPMENT, ShipmentFailed.TYPE): _shipment_failed,
     (SagaStatus.AWAITING_DISPATCH, ShipmentDispatched.TYPE): _shipment_dispatched,
     (SagaStatus.SHIPPED, ShipmentDelivered.TYPE): _shipment_delivered,
-    **{(state, OrderCancelled.TYPE): _order_cancelled for state in AWAITING},
+    **{(state, kind): _cancel_requested for state in AWAITING for kind in CUSTOMER_CANCELS},
+    (SagaStatus.CANCELLING, ShipmentCancelled.TYPE): _shipment_gone,
+    (SagaStatus.CANCELLING, ShipmentFailed.TYPE): _shipment_gone,
+    (SagaStatus.CANCELLING, ShipmentDispatched.TYPE): _cancel_refused,
+    (SagaStatus.CANCELLING, ShipmentCreated.TYPE): _shipment_created_while_cancelling,
+    (SagaStatus.SHIPPED, OrderCancellationRequested.TYPE): _too_late_to_cancel,
+    (SagaStatus.DELIVERED, OrderCancellationRequested.TYPE): _too_late_to_cancel,
+    (SagaStatus.CANCELLED, StockReserved.TYPE): _late_reservation,
+    (SagaStatus.CANCELLED, ShipmentCreated.TYPE): _late_shipment,
     (SagaStatus.AWAITING_STOCK, DeadlinePassed.TYPE): _deadline_passed,
     (SagaStatus.AWAITING_SHIPMENT, DeadlinePassed.TYPE): _deadline_passed,
 }

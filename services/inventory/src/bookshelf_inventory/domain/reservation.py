@@ -2,6 +2,10 @@
 
 A reservation is stored per order, whatever its outcome, so a repeated ReserveStock answers the same
 outcome again instead of reserving twice. Release and commit touch exactly the stored lines.
+
+A released order is closed for good: a later or replayed ReserveStock reserves nothing and answers
+StockReservationFailed (reason ``order closed``). A release of an order without a reservation stores
+a tombstone (RELEASED, no lines) so that a ReserveStock arriving after it is refused too.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from bookshelf_inventory.domain.exceptions import CannotCommit, StockInvariantBr
 from bookshelf_inventory.domain.stock import StockRecord
 
 Lines = dict[UUID, int]  # book_id -> quantity, sorted by book_id
+ORDER_CLOSED = "order closed"
 
 
 class ReservationStatus(StrEnum):
@@ -88,10 +93,18 @@ class Reservation:
         reservation.events.append(reservation.outcome())
         return reservation
 
+    @classmethod
+    def tombstone(cls, order_id: UUID) -> Reservation:
+        """A released order that never had a reservation: refuses every later ReserveStock."""
+        return cls(order_id, ReservationStatus.RELEASED)
+
     def outcome(self) -> Event:
-        """The answer to ReserveStock: the reserved lines, or the short lines of a refusal."""
+        """The answer to ReserveStock: the reserved lines, the short lines of a refusal, or, once
+        released, a refusal because the order is closed."""
         if self.status is ReservationStatus.FAILED:
             return StockReservationFailed(order_id=self.order_id, short_lines=list(self.short_lines))
+        if self.status is ReservationStatus.RELEASED:
+            return StockReservationFailed(order_id=self.order_id, short_lines=[], reason=ORDER_CLOSED)
         return StockReserved(order_id=self.order_id, lines=_stock_lines(self.lines))
 
     def answer_again(self) -> None:

@@ -95,7 +95,11 @@ async def restock_from_supplier(event: SupplierPayloadReceived, uow: UnitOfWork)
 
 
 async def reserve_stock(command: ReserveStock, uow: UnitOfWork) -> Reservation:
-    """ReserveStock: all lines or none; a repeat for the same order answers the stored outcome."""
+    """ReserveStock: all lines or none; a repeat for the same order answers the stored outcome.
+
+    A released order (its reservation or its tombstone) reserves nothing: StockReservationFailed
+    with the reason ``order closed``.
+    """
     lines = merge_lines(command.lines)
     stock = await uow.stock.lock(list(lines))
     reservation = Reservation.place(command.order_id, lines, stock)
@@ -114,13 +118,18 @@ async def reserve_stock(command: ReserveStock, uow: UnitOfWork) -> Reservation:
 async def release_stock(command: ReleaseStock, uow: UnitOfWork) -> Reservation | None:
     """ReleaseStock: return exactly what the order reserved; later releases change nothing.
 
-    An already released order re-answers StockReleased; an unknown, refused or committed order
-    changes nothing and answers nothing.
+    An already released order re-answers StockReleased; a refused or committed order changes
+    nothing and answers nothing. An unknown order gets a tombstone (RELEASED, no lines, no event):
+    a ReserveStock that arrives later (a replayed dead letter) is refused instead of holding stock
+    for a closed order.
     """
     reservation = await uow.reservations.lock(command.order_id)
     if reservation is None:
-        log.info("release of an order without reservation ignored", order_id=str(command.order_id))
-        return None
+        if await uow.reservations.add(Reservation.tombstone(command.order_id)):
+            log.info("release of an order without reservation: tombstone", order_id=str(command.order_id))
+            return None
+        reservation = await uow.reservations.lock(command.order_id)  # a reserve committed meanwhile
+        assert reservation is not None
     stock = await _lock_if_open(reservation, uow)
     if reservation.release(stock):
         await uow.stock.save(list(stock.values()))

@@ -11,6 +11,10 @@ Status machine (docs/domain.md)::
 A transition whose target is the current status is a repeat: an idempotent no-op that records
 nothing (ship is a repeat only with the same tracking number). Anything else raises
 ``TransitionNotAllowed``.
+
+A customer's cancel is a request, not a transition: the order keeps its status, with the request in
+its history, until the saga answers with CancelOrder, or with MarkOrderShipped when the shipment had
+already left (then the refusal joins the history).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from bookshelf_contracts import (
     Customer,
     Event,
     Money,
+    OrderCancellationRequested,
     OrderCancelled,
     OrderConfirmed,
     OrderDelivered,
@@ -45,6 +50,8 @@ from bookshelf_ordering.domain.placement import (
 )
 
 MAX_REASON_LENGTH = 1000
+CANCELLATION_REQUESTED = "cancellation requested"
+CANCELLATION_REFUSED = "cancellation refused: already dispatched"
 
 
 class OrderStatus(StrEnum):
@@ -147,6 +154,38 @@ class Order:
         )
         return True
 
+    @property
+    def cancellation_pending(self) -> bool:
+        """A cancellation was requested and the saga has not decided yet (the order is still open)."""
+        open_statuses = TRANSITIONS["cancel"][0]
+        return self.status in open_statuses and any(
+            entry.reason is not None and entry.reason.startswith(CANCELLATION_REQUESTED)
+            for entry in self.history
+        )
+
+    def request_cancellation(self, reason: str, now: datetime) -> bool:
+        """Record a cancellation request (status unchanged); False when already requested or CANCELLED.
+
+        SHIPPED or DELIVERED raise TransitionNotAllowed: the goods left, there is nothing to decide.
+        Records OrderCancellationRequested, which the saga decides.
+        """
+        clean = reason.strip()[:MAX_REASON_LENGTH] or "customer request"
+        sources, target = TRANSITIONS["cancel"]
+        if self.status is target or self.cancellation_pending:
+            return False
+        if self.status not in sources:
+            raise TransitionNotAllowed(
+                self.order_id, "cancel", self.status.value, "the shipment already left the warehouse"
+            )
+        self.version += 1
+        self.updated_at = now
+        note = f"{CANCELLATION_REQUESTED} ({clean})"[:MAX_REASON_LENGTH]
+        self.history.append(StatusChange(self.status, now, note))
+        self.events.append(
+            OrderCancellationRequested(order_id=self.order_id, reason=clean, version=self.version)
+        )
+        return True
+
     def ship(self, tracking_number: str, now: datetime) -> bool:
         """CONFIRMED -> SHIPPED under ``tracking_number``; records OrderShipped."""
         if self.status is OrderStatus.SHIPPED and tracking_number != self.tracking_number:
@@ -159,6 +198,9 @@ class Order:
         if not self._move("ship", now, f"shipped with tracking number {tracking_number}"):
             return False
         self.tracking_number = tracking_number
+        if any(entry.reason and entry.reason.startswith(CANCELLATION_REQUESTED) for entry in self.history):
+            # The saga answered the customer's request by shipping: the goods had already left.
+            self.history.append(StatusChange(self.status, now, CANCELLATION_REFUSED))
         self.events.append(
             OrderShipped(order_id=self.order_id, tracking_number=tracking_number, version=self.version)
         )

@@ -84,15 +84,19 @@ async def list_orders(
 
 @router.post(
     "/orders/{order_id}/cancel",
+    status_code=202,
     response_model=OrderOut,
     responses={401: _UNAUTHORIZED, 404: _PROBLEM, 409: _PROBLEM},
 )
 async def cancel_order(order_id: UUID, deps: Deps, _: NoBody, access: OrderAccess) -> OrjsonResponse:
-    """Cancel by the customer (reason "customer request"); publishes OrderCancelled.
+    """Ask to cancel an order (ORDER: its access token or the staff token, else 401).
 
-    ORDER: the order's access token or the staff token, else 401.
-    Already cancelled: 200 with no second event. SHIPPED or DELIVERED: 409 at once.
+    202: the request is recorded in the order's history (status unchanged) and published as
+    OrderCancellationRequested. The fulfillment saga decides: it cancels the shipment first and the
+    order ends CANCELLED, or, when the shipment had already left, SHIPPED with the refusal in its
+    history. A repeat, or an already cancelled order: 202 with no second event.
+    SHIPPED or DELIVERED: 409 at once.
     """
     async with deps.uow() as uow:
         body = await handlers.cancel_by_customer(order_id, uow)
-    return OrjsonResponse(body)
+    return OrjsonResponse(body, status_code=202)

@@ -93,12 +93,16 @@ async def place_order(
 
 
 async def cancel_by_customer(order_id: uuid.UUID, uow: UnitOfWork) -> dict[str, Any]:
-    """Cancel for "customer request"; a no-op when already cancelled; TransitionNotAllowed once shipped."""
+    """Record the customer's cancellation request (OrderCancellationRequested); the saga decides.
+
+    A repeat, or a request for a CANCELLED order, changes nothing; SHIPPED or DELIVERED raise
+    TransitionNotAllowed (409).
+    """
     order = await _locked(uow, order_id)
-    changed = order.cancel(CUSTOMER_REQUEST, uow.now())
+    changed = order.request_cancellation(CUSTOMER_REQUEST, uow.now())
     if changed:
         await uow.orders.save(order)
-    TRANSITIONS.labels("cancel", "changed" if changed else "repeat").inc()
+    TRANSITIONS.labels("request_cancel", "changed" if changed else "repeat").inc()
     await uow.commit()
     return order_json(order)
 
