@@ -122,7 +122,7 @@ async def _shipment_cancelled(shop: Shop, order_id: str) -> dict[str, object]:
     return shipment
 
 
-async def test_a_customer_cancel_after_confirmation_releases_stock_and_cancels_the_shipment(
+async def test_a_customer_cancel_before_dispatch_cancels_the_shipment_then_releases_the_stock(
     shop: Shop,
 ) -> None:
     book = await shop.add_book("Cancelled")
@@ -134,13 +134,21 @@ async def test_a_customer_cancel_after_confirmation_releases_stock_and_cancels_t
     own = {"Authorization": f"Bearer {order['access_token']}"}  # the customer's own token
     answer = await shop.client.post(f"{shop.system.url('ordering')}/orders/{order_id}/cancel", headers=own)
 
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["status"] == "CANCELLED"
+    assert answer.status_code == 202, answer.text  # a request: the saga decides
+    assert answer.json()["status"] == "CONFIRMED"
+    assert answer.json()["history"][-1]["reason"] == "cancellation requested (customer request)"
+    cancelled = await shop.wait_order(order_id, "CANCELLED")
+    assert cancelled["cancellation_reason"] == "customer request"
     saga = await shop.wait_saga(order_id, "CANCELLED")
-    cancel = next(h for h in saga["history"] if h["event"] == "OrderCancelled")
-    assert cancel["action"] == (
-        "order cancelled (customer request); sent ReleaseStock, CancelShipment -> CANCELLED"
-    )
+    moves = [(h["event"], h["action"]) for h in saga["history"] if "->" in h["action"]][-2:]
+    assert moves == [
+        (
+            "OrderCancellationRequested",
+            "cancellation requested (customer request); sent CancelShipment -> CANCELLING",
+        ),
+        # stock is released only once shipping confirmed the cancellation
+        ("ShipmentCancelled", "shipment cancelled; sent ReleaseStock, CancelOrder -> CANCELLED"),
+    ]
     await _stock_is(shop, book, on_hand=INITIAL_STOCK, reserved=0)
     await shop.wait_for(lambda: _reservation_released(shop, order_id), "the reservation was never released")
     await shop.wait_for(lambda: _shipment_cancelled(shop, order_id), "the shipment was left CREATED")
@@ -162,3 +170,9 @@ async def test_a_shipped_order_cannot_be_cancelled(shop: Shop) -> None:
     assert (await shop.order(order_id))["status"] == "SHIPPED"
     assert (await shop.saga(order_id))["state"] == "SHIPPED"
     await _stock_is(shop, book, on_hand=INITIAL_STOCK - 1, reserved=0)
+
+    await shop.staff_move((await shop.shipment(order_id))["shipment_id"], "deliver")
+    await shop.wait_order(order_id, "DELIVERED")
+    answer = await shop.client.post(f"{shop.system.url('ordering')}/orders/{order_id}/cancel", headers=own)
+    assert answer.status_code == 409, answer.text
+    assert "DELIVERED" in answer.json()["detail"]

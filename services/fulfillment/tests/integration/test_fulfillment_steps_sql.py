@@ -194,4 +194,5 @@ async def test_an_event_waits_for_the_timers_transaction_and_then_sees_its_outco
         "SELECT event, action FROM fulfillment_history WHERE order_id = $1 ORDER BY id", order_id
     )
     assert [h["event"] for h in history] == ["OrderPlaced", "DeadlinePassed", "StockReserved"]
-    assert history[-1]["action"] == "ignored: StockReserved after the end (CANCELLED)"
+    # A late success after the end is compensated (docs/domain.md): its release goes out again.
+    assert history[-1]["action"] == "compensated: StockReserved after the end (CANCELLED); sent ReleaseStock"

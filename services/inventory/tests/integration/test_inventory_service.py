@@ -246,6 +246,36 @@ async def test_release_command_returns_the_stock(inventory_running: RunningInven
     assert (await svc.http.get(f"/reservations/{order_id}", headers=ADMIN)).json()["status"] == "RELEASED"
 
 
+async def test_a_reserve_stock_replayed_after_the_release_is_refused(
+    inventory_running: RunningInventory,
+) -> None:
+    svc = inventory_running
+    book_id = await _stocked_book(svc)
+    released_first, dead_lettered = uuid.uuid4(), uuid.uuid4()
+    # An order reserved and released; another whose ReserveStock was dead-lettered before its release.
+    await svc.send(_reserve(released_first, (book_id, 4)))
+    await svc.send(ReleaseStock(order_id=released_first))
+    await svc.send(ReleaseStock(order_id=dead_lettered))
+    await eventually(lambda: svc.feed.events("StockReleased", order_id=released_first), timeout=WAIT)
+
+    # Both ReserveStock replayed (as `bookshelf dlq replay` would: after the release, same partition).
+    await svc.send(_reserve(released_first, (book_id, 4)))
+    await svc.send(_reserve(dead_lettered, (book_id, 3)))
+
+    for order_id in (released_first, dead_lettered):
+        (refused,) = await eventually(
+            lambda order_id=order_id: svc.feed.events("StockReservationFailed", order_id=order_id),
+            timeout=WAIT,
+        )
+        assert (refused["reason"], refused["short_lines"]) == ("order closed", [])
+    assert len(svc.feed.events("StockReserved", order_id=released_first)) == 1  # the first one only
+    assert svc.feed.events("StockReserved", order_id=dead_lettered) == []
+    body = await _inventory(svc, book_id)
+    assert (body["on_hand"], body["reserved"], body["version"]) == (10, 0, 3)  # reserve + release only
+    tombstone = (await svc.http.get(f"/reservations/{dead_lettered}", headers=ADMIN)).json()
+    assert (tombstone["status"], tombstone["lines"]) == ("RELEASED", [])
+
+
 async def test_refused_reservation_lists_short_lines(inventory_running: RunningInventory) -> None:
     svc = inventory_running
     book_id, unknown = await _stocked_book(svc), uuid.uuid4()

@@ -221,9 +221,10 @@ async def test_a_customer_reads_and_cancels_their_order_with_its_token_only(
     assert (await ordering.anonymous.get("/orders", headers=own)).status_code == 401
 
     cancelled = await ordering.anonymous.post(f"/orders/{order_id}/cancel", headers=own)
-    assert cancelled.status_code == 200
-    assert cancelled.json()["status"] == "CANCELLED"
-    assert (await ordering.order(theirs.json()["order_id"]))["status"] == "PENDING"
+    assert cancelled.status_code == 202
+    assert cancelled.json()["history"][-1]["reason"] == "cancellation requested (customer request)"
+    other_order = await ordering.order(theirs.json()["order_id"])
+    assert [h["reason"] for h in other_order["history"]] == ["order placed"]
 
 
 async def test_a_shipped_order_cannot_be_cancelled_409(ordering: OrderingHarness) -> None:
