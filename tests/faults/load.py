@@ -178,7 +178,8 @@ class Shop:
 
     async def cancel(self, order: PlacedOrder) -> None:
         order.customer_cancel = True
-        await self.call("POST", "ordering", f"/orders/{order.order_id}/cancel", ok=(200, 409))
+        # 202: a request the saga decides (it ends CANCELLED, or SHIPPED when the goods had left).
+        await self.call("POST", "ordering", f"/orders/{order.order_id}/cancel", ok=(202, 409))
 
     # -- load ------------------------------------------------------------------------------------
 
@@ -215,7 +216,8 @@ class Shop:
         confirmed = []
         for order in orders:
             status = (await self.get("ordering", f"/orders/{order.order_id}"))["status"]
-            if status == "CONFIRMED" and rng.random() < share:
+            # An order cancelled at once may still be CONFIRMED while the saga decides: not dispatched.
+            if status == "CONFIRMED" and rng.random() < share and not order.customer_cancel:
                 confirmed.append(order)
         gate = asyncio.Semaphore(4)
 
