@@ -19,7 +19,7 @@ COMMANDS_SENT = Counter(
 )
 MESSAGES = Counter(
     "bookshelf_fulfillment_messages_total",
-    "Messages handled by type and outcome (transition, noted, ignored, dropped)",
+    "Messages handled by type and outcome (transition, compensated, noted, ignored, dropped)",
     ["type", "outcome"],
 )
 IGNORED = Counter(
