@@ -58,16 +58,21 @@ async def _cancel(shop: Shop, order: dict[str, Any]) -> httpx.Response:
     return await shop.client.post(url, headers=own)
 
 
-async def _settled_as_shipped(shop: Shop, order_id: str, book: str, quantity: int) -> None:
+async def _settled_as_shipped(
+    shop: Shop, order_id: str, book: str, quantity: int, *, requested: bool = True
+) -> None:
     """The cancel was refused: stock committed (never released), shipment DISPATCHED, order SHIPPED
-    with the refusal in its history, the saga SHIPPED, and `bookshelf audit` clean."""
+    (with the request and the refusal in its history when ``requested``: the cancel was taken as a
+    request, not answered 409), the saga SHIPPED, and `bookshelf audit` clean."""
     order = await shop.wait_order(order_id, "SHIPPED", within=90)
     reasons = [(h["status"], h["reason"]) for h in order["history"]]
-    assert ("CONFIRMED", "cancellation requested (customer request)") in reasons
-    assert reasons[-1] == ("SHIPPED", REFUSAL)
+    if requested:
+        assert ("CONFIRMED", "cancellation requested (customer request)") in reasons
+        assert reasons[-1] == ("SHIPPED", REFUSAL)
     assert order["cancellation_reason"] is None
     saga = await shop.wait_saga(order_id, "SHIPPED", within=60)
-    assert any(REFUSAL in h["action"] for h in saga["history"]), saga["history"]
+    if requested:
+        assert any(REFUSAL in h["action"] for h in saga["history"]), saga["history"]
     assert not any("ReleaseStock" in h["action"] for h in saga["history"]), saga["history"]
 
     async def committed() -> dict[str, Any]:
@@ -113,8 +118,11 @@ async def test_a_cancel_right_after_dispatch_with_the_saga_running_ends_shipped(
 
     answer = await _dispatch_then_cancel(shop, order)
 
-    assert answer.status_code == 202, answer.text
-    await _settled_as_shipped(shop, order["order_id"], book, 2)
+    # A race by design: the saga may tell ordering of the dispatch before the cancel arrives (then
+    # the order is SHIPPED and the cancel is refused at once with 409), or after (then it is a
+    # request the saga refuses). Either way nothing is released and the order ships.
+    assert answer.status_code in (202, 409), answer.text
+    await _settled_as_shipped(shop, order["order_id"], book, 2, requested=answer.status_code == 202)
 
 
 @pytest.mark.timeout(300)
