@@ -183,14 +183,15 @@ async def test_cancel_cancels_a_created_shipment_once() -> None:
 async def test_cancel_without_a_shipment_is_recorded_and_a_late_create_fails() -> None:
     uow, order_id = InMemoryUnitOfWork(), uuid.uuid4()
     assert await run(uow, CancelShipment(order_id=order_id, reason="customer request")) == "no_shipment"
-    assert uow.published == []
     assert uow.refusal_rows[order_id].kind is RefusalKind.CANCELLED_BEFORE_CREATION
+    # Answered at once: a saga waiting in CANCELLING must not wait for a dead letter's replay.
+    (answer,) = uow.published
+    assert isinstance(answer, ShipmentFailed)
+    assert answer.reason == "order was cancelled before its shipment was created: customer request"
     # A CreateShipment replayed from the DLQ after the saga gave up must not leave a CREATED shipment.
     assert await run(uow, create_cmd(order_id)) == "refused_again"
     assert uow.shipment_rows == {}
-    (failed,) = uow.published
-    assert isinstance(failed, ShipmentFailed)
-    assert failed.reason == "order was cancelled before its shipment was created: customer request"
+    assert uow.published == [answer, answer]
 
 
 @pytest.mark.parametrize("status", [ShipmentStatus.DISPATCHED, ShipmentStatus.DELIVERED])

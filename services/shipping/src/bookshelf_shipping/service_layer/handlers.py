@@ -108,17 +108,19 @@ async def cancel_shipment(cmd: CancelShipment, uow: UnitOfWork, deps: ShippingDe
     """Cancel the order's CREATED shipment; every other case is acknowledged without effect.
 
     No shipment yet: a refusal is stored, so a CreateShipment that arrives late (a replayed dead
-    letter) answers ShipmentFailed instead of leaving a CREATED shipment behind. Already CANCELLED:
+    letter) answers ShipmentFailed instead of leaving a CREATED shipment behind, and ShipmentFailed is
+    announced now, so a saga waiting for the cancellation (CANCELLING) goes on at once. Already CANCELLED:
     no-op. DISPATCHED or DELIVERED: the goods left, nothing to cancel; logged and counted, and the
     command is acknowledged (retrying can never succeed, so it must not loop through the DLQ).
     """
     shipment = await uow.shipments.for_order(cmd.order_id)
     if shipment is None:
-        if await uow.refusals.get(cmd.order_id) is None:
+        refusal = await uow.refusals.get(cmd.order_id)
+        if refusal is None:
             reason = f"order was cancelled before its shipment was created: {cmd.reason}"
-            await uow.refusals.add(
-                Refusal(cmd.order_id, RefusalKind.CANCELLED_BEFORE_CREATION, reason, deps.clock())
-            )
+            refusal = Refusal(cmd.order_id, RefusalKind.CANCELLED_BEFORE_CREATION, reason, deps.clock())
+            await uow.refusals.add(refusal)
+        uow.announce(refusal.failed_event())
         log.info("shipment.cancel_without_shipment", order_id=str(cmd.order_id), reason=cmd.reason)
         outcome = "no_shipment"
     else:
