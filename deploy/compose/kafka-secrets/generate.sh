@@ -12,7 +12,7 @@ set -eu
 
 : "${KAFKA_SASL_USERNAME:?KAFKA_SASL_USERNAME is not set}"
 : "${KAFKA_SASL_PASSWORD:?KAFKA_SASL_PASSWORD is not set}"
-dir=/etc/kafka/secrets
+dir="${KAFKA_SECRETS_DIR:-/etc/kafka/secrets}"  # the volume; a test passes a folder of its own
 cd "$dir"
 if [ -s kafka.keystore.p12 ] && [ -s broker_jaas.conf ]; then
     echo "kafka-secrets: already present in $dir"

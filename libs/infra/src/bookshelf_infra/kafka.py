@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
@@ -95,6 +95,11 @@ class LocalKafka:
     ``die_with_parent=True`` (Linux) makes the kernel send SIGTERM to the broker when the thread that
     started it exits, so a killed supervisor or test run leaves no broker behind; only use it from a
     long-lived thread.
+
+    A secured broker (``extra_properties`` with SSL or SASL listeners): ``java_options`` adds JVM
+    options (e.g. ``-Djava.security.auth.login.config=...``, as ``KAFKA_OPTS`` would) and
+    ``client_config`` holds the librdkafka security settings of the readiness check, which must then
+    connect the way clients do.
     """
 
     def __init__(
@@ -108,6 +113,8 @@ class LocalKafka:
         ready_timeout: float = 60.0,
         die_with_parent: bool = False,
         extra_properties: Mapping[str, str] | None = None,
+        java_options: Sequence[str] = (),
+        client_config: Mapping[str, str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).absolute()
         self.port = port
@@ -117,6 +124,8 @@ class LocalKafka:
         self.ready_timeout = ready_timeout
         self.die_with_parent = die_with_parent
         self.extra_properties = dict(extra_properties or {})
+        self.java_options = tuple(java_options)
+        self.client_config = dict(client_config or {})
         self.log_path = self.data_dir / "kafka.log"
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
@@ -216,7 +225,14 @@ class LocalKafka:
 
     def _java_command(self) -> list[str]:
         dist = self.distribution
-        return [dist.java, *JVM_OPTIONS, f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", "-cp", dist.classpath]
+        return [
+            dist.java,
+            *JVM_OPTIONS,
+            *self.java_options,
+            f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+            "-cp",
+            dist.classpath,
+        ]
 
     def _format(self, config: Path) -> None:
         """``kafka-storage format``: give the new log directory a cluster id (once, before first start)."""
@@ -241,7 +257,9 @@ class LocalKafka:
             if time.monotonic() > deadline:
                 raise BrokerStartError(f"broker did not listen on {self.bootstrap_servers}{self._log_tail()}")
             time.sleep(0.02)
-        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0})
+        admin = AdminClient(
+            {**self.client_config, "bootstrap.servers": self.bootstrap_servers, "log_level": 0}
+        )
         while True:
             self._check_alive()
             try:
