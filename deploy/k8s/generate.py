@@ -27,6 +27,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from deploy.k8s.manifests.model import Service, secret_env
+from deploy.k8s.manifests.monitoring import monitoring_files
 from deploy.k8s.manifests.network import (
     application_policies,
     cloudnative_pg_policies,
@@ -123,6 +124,8 @@ def files() -> dict[str, str]:
     # policies live in the base; without CloudNativePG they select no pod.
     out["base/network-policies.yaml"] = render([*application_policies(), *cloudnative_pg_policies(databases)])
     out["overlays/dev/network-policies.yaml"] = render(dev_infrastructure_policies(databases))
+    for name, documents in monitoring_files().items():
+        out[f"components/monitoring/{name}"] = render(documents)
     return out
 
 

@@ -1,4 +1,4 @@
-"""Custom resources (Strimzi, CloudNativePG) checked against the CRDs of the operator releases
+"""Custom resources (Strimzi, CloudNativePG, the Prometheus Operator) checked against the CRDs of the operator releases
 docs/deploy.md names, vendored in tests/deploy/schemas (README.md there says where each comes from).
 
 Each served version's ``openAPIV3Schema`` becomes a JSON Schema as strict as the API server with
@@ -18,7 +18,11 @@ from typing import Any
 import jsonschema
 import yaml
 
-from tests.deploy.deploy_support import CLOUDNATIVE_PG_RELEASE, STRIMZI_RELEASE
+from tests.deploy.deploy_support import (
+    CLOUDNATIVE_PG_RELEASE,
+    PROMETHEUS_OPERATOR_RELEASE,
+    STRIMZI_RELEASE,
+)
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 # Operator release -> its vendored CRD files (tests/deploy/schemas/README.md).
@@ -26,6 +30,9 @@ CRD_RELEASES = {
     f"Strimzi {STRIMZI_RELEASE}": sorted((SCHEMAS / f"strimzi-{STRIMZI_RELEASE}").glob("*-Crd-*.yaml")),
     f"CloudNativePG {CLOUDNATIVE_PG_RELEASE}": sorted(
         (SCHEMAS / f"cloudnative-pg-{CLOUDNATIVE_PG_RELEASE}").glob("postgresql.cnpg.io_*.yaml")
+    ),
+    f"Prometheus Operator {PROMETHEUS_OPERATOR_RELEASE}": sorted(
+        (SCHEMAS / f"prometheus-operator-{PROMETHEUS_OPERATOR_RELEASE}").glob("monitoring.coreos.com_*.yaml")
     ),
 }
 # Kubernetes validates metadata itself (the CRD schemas say only "object"): the fields used here.

@@ -51,6 +51,8 @@ KAFKA_VERSION = "4.3.1"  # the newest Apache Kafka the newest Strimzi release (1
 KAFKA_METADATA_VERSION = "4.3-IV0"
 STRIMZI_RELEASE = "1.2.0"
 CLOUDNATIVE_PG_RELEASE = "1.30.0"
+# The Prometheus Operator whose CRDs the monitoring component is validated against (monitoring.coreos.com/v1).
+PROMETHEUS_OPERATOR_RELEASE = "0.93.0"
 # Kubernetes minors both operators support (Strimzi 1.2: 1.30+; CloudNativePG 1.30: 1.34-1.36): the
 # manifests are validated against the schemas of each.
 KUBERNETES_MINORS = ("1.34", "1.35", "1.36")

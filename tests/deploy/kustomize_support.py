@@ -68,7 +68,8 @@ def kustomize_build(path: Path) -> list[dict[str, Any]]:
 
 
 _SUPPORTED = {"apiVersion", "kind", "resources", "namespace", "images", "patches", "configMapGenerator"}
-_SUPPORTED |= {"generatorOptions"}
+_SUPPORTED |= {"generatorOptions", "components"}
+_COMPONENT = {"apiVersion", "kind", "resources", "images", "patches"}
 _CLUSTER_SCOPED = {
     "Namespace",
     "ClusterRole",
@@ -86,7 +87,8 @@ def fallback_build(path: Path) -> list[dict[str, Any]]:
     resources (files and directories), namespace (Namespace objects are renamed to it), images
     (newName/newTag), JSON 6902 patches (add, replace, remove, test) with a kind and name target (the
     name a regular expression matching the whole name), configMapGenerator (files, literals) with
-    ``disableNameSuffixHash`` and generatorOptions annotations. Anything else raises, so a kustomization
+    ``disableNameSuffixHash`` and generatorOptions annotations, components (resources, images and
+    patches, applied to everything accumulated before them). Anything else raises, so a kustomization
     that outgrows it fails loudly where kubectl is missing.
     """
     kustomization = load_yaml(path / "kustomization.yaml")
@@ -101,6 +103,8 @@ def fallback_build(path: Path) -> list[dict[str, Any]]:
         else:
             documents.extend(load_yaml_documents(target.read_text()))
     documents.extend(_generated_config_maps(path, kustomization))
+    for component in kustomization.get("components", []):
+        _apply_component(documents, (path / component).resolve())
     for patch in kustomization.get("patches", []):
         _apply_patch(documents, patch)
     for rule in kustomization.get("images", []):
@@ -113,6 +117,19 @@ def fallback_build(path: Path) -> list[dict[str, Any]]:
             elif document["kind"] not in _CLUSTER_SCOPED:
                 document["metadata"]["namespace"] = namespace
     return documents
+
+
+def _apply_component(documents: list[dict[str, Any]], path: Path) -> None:
+    component = load_yaml(path / "kustomization.yaml")
+    if component.get("kind") != "Component" or set(component) - _COMPONENT:
+        raise NotImplementedError(f"{path}: the fallback builder knows components with {sorted(_COMPONENT)}")
+    for resource in component.get("resources", []):
+        documents.extend(load_yaml_documents((path / resource).read_text()))
+    for patch in component.get("patches", []):
+        _apply_patch(documents, patch)
+    for rule in component.get("images", []):
+        for document in documents:
+            _set_images(document, rule)
 
 
 def _generated_config_maps(path: Path, kustomization: Mapping[str, Any]) -> list[dict[str, Any]]:

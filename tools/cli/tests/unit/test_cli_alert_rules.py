@@ -19,6 +19,8 @@ DECLARED = re.compile(
 )
 USED = re.compile(r"\b((?:bookshelf|catalog)_[a-z0-9_]+)\b")
 SUFFIXES = ("", "_total", "_bucket", "_sum", "_count", "_created")
+# Runbook links are absolute (a notification is read outside the repository): the repository's docs.
+RUNBOOK_BASE = "https://github.com/bookshelf-dev/bookshelf/blob/main/docs/runbooks"
 
 
 @cache
@@ -52,7 +54,7 @@ def test_each_alert_has_a_runbook_and_uses_exported_metrics(rule: dict[str, Any]
     runbook = ROOT / "docs/runbooks" / f"{name}.md"
     assert runbook.is_file(), f"{name} has no runbook at {runbook.relative_to(ROOT)}"
     assert runbook.read_text().startswith(f"# {name}\n")
-    assert rule["annotations"]["runbook_url"] == f"docs/runbooks/{name}.md"
+    assert rule["annotations"]["runbook_url"] == f"{RUNBOOK_BASE}/{name}.md"
     assert rule["annotations"]["summary"]
     assert rule["labels"]["severity"] in ("info", "warning", "critical")
     used = set(USED.findall(rule["expr"]))
@@ -72,6 +74,18 @@ def test_prometheus_scrapes_every_service_and_loads_the_rules() -> None:
     targets = {t for job in config["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
     for spec in SERVICES:
         assert f"{spec.name}:{spec.port}" in targets
+    assert "bookshelf-status:9102" in targets  # the exporter compose runs (tests/deploy checks it)
+
+
+def test_an_alert_fires_when_the_status_exporter_is_down() -> None:
+    [rule] = [r for r in alerts() if r["alert"] == "BookshelfStatusExporterDown"]
+    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    [job] = [
+        j for j in config["scrape_configs"] if "bookshelf-status:9102" in j["static_configs"][0]["targets"]
+    ]
+    assert f'up{{job="{job["job_name"]}"}} == 0' in rule["expr"]
+    assert f'absent(up{{job="{job["job_name"]}"}})' in rule["expr"]
+    assert "bookshelf_status_up) == 0" in rule["expr"]
 
 
 def test_dashboard_panels_use_exported_metrics() -> None:
