@@ -2,7 +2,8 @@
 
 It wires the request-context middleware (correlation id, metrics, last-resort 500), body limits,
 problem+json error handlers (validation, HTTP errors and the service's domain exceptions), the staff
-token, orjson responses, and the operational endpoints ``/healthz``, ``/readyz``, ``/metrics``.
+token, orjson responses, the operational endpoints ``/healthz``, ``/readyz``, ``/metrics``, and
+``/docs`` / ``/redoc`` served with their scripts from this process (no CDN: they work offline).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.responses import Response
 
+from bookshelf_servicekit.docs import install_docs
 from bookshelf_servicekit.errors import default_registry, install_exception_handlers
 from bookshelf_servicekit.health import Readiness
 from bookshelf_servicekit.middleware import (
@@ -83,6 +85,8 @@ def create_app(
         default_response_class=OrjsonResponse,
         lifespan=lifespan,
         dependencies=[Depends(correlation_header)],
+        docs_url=None,  # served by install_docs, with local assets
+        redoc_url=None,
     )
     token = admin_token or (settings.secret("admin_token") if settings is not None else None)
     app.state.service = service
@@ -96,6 +100,7 @@ def create_app(
     install_exception_handlers(app, registry)
 
     app.include_router(ops_router())
+    install_docs(app)
     for router in routers:
         app.include_router(router)
 
