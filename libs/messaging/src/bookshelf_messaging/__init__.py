@@ -22,9 +22,9 @@ from bookshelf_messaging.errors import (
     classify_error,
     is_infrastructure_error,
 )
-from bookshelf_messaging.inbox import InboxRecord
+from bookshelf_messaging.inbox import inbox_table
 from bookshelf_messaging.lanes import lane_of, primary_has_work
-from bookshelf_messaging.outbox import Outbox, OutboxRecord, outbox_stats
+from bookshelf_messaging.outbox import Outbox, outbox_stats, outbox_table
 from bookshelf_messaging.relay import OutboxRelay
 from bookshelf_messaging.schema import create_messaging_schema, drop_messaging_schema, install, uninstall
 from bookshelf_messaging.settings import KafkaSettings
@@ -37,13 +37,11 @@ __all__ = [
     "DeadLetterStore",
     "ErrorKind",
     "Handler",
-    "InboxRecord",
     "InfrastructureError",
     "KafkaSettings",
     "MessageTooLarge",
     "NotReplayable",
     "Outbox",
-    "OutboxRecord",
     "OutboxRelay",
     "PermanentError",
     "ReplayLimitExceeded",
@@ -60,10 +58,12 @@ __all__ = [
     "ensure_topics",
     "ensure_topics_sync",
     "entry_id",
+    "inbox_table",
     "install",
     "is_infrastructure_error",
     "lane_of",
     "outbox_stats",
+    "outbox_table",
     "primary_has_work",
     "to_asyncpg_dsn",
     "to_sqlalchemy_url",

@@ -6,29 +6,24 @@ The consumer runner inserts the rows in the handler's own transaction, so a rede
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
 
 INBOX_TABLE = "inbox"
 
-
-class InboxRecord(SQLModel, table=True):
-    """A message a consumer group has handled (primary key: group and message id)."""
-
-    __tablename__ = INBOX_TABLE
+# A message a consumer group has handled (primary key: group and message id). SQLAlchemy Core, like
+# every table of the services (docs/adr/0012-sqlalchemy-core-for-every-table.md).
+inbox_table = sa.Table(
+    INBOX_TABLE,
+    sa.MetaData(),
+    sa.Column("consumer_group", sa.Text, primary_key=True),
+    sa.Column("message_id", sa.Uuid, primary_key=True),
+    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     # BRIN: rows arrive in processed_at order, so a tiny index serves the retention delete.
-    __table_args__ = (sa.Index("ix_inbox_processed_at", "processed_at", postgresql_using="brin"),)
-
-    consumer_group: str = Field(sa_column=sa.Column(sa.Text, primary_key=True))
-    message_id: UUID = Field(sa_column=sa.Column(sa.Uuid, primary_key=True))
-    processed_at: datetime | None = Field(
-        default=None,
-        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    )
+    sa.Index("ix_inbox_processed_at", "processed_at", postgresql_using="brin"),
+)
 
 
 # One statement per partition batch: unnest keeps the SQL text (and its prepared statement) the same

@@ -13,7 +13,6 @@ refuses anyway is parked by the relay (``parked_at``, ``parked_error``; see ``bo
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -22,7 +21,6 @@ import sqlalchemy as sa
 from bookshelf_contracts import Envelope, Message, bulk, key_for, topic_for
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlmodel import Field, SQLModel
 
 from bookshelf_messaging import context, tracing
 from bookshelf_messaging.errors import MessageTooLarge
@@ -32,35 +30,25 @@ OUTBOX_TABLE = "outbox"
 Lane = Literal["primary", "bulk"]
 
 
-class OutboxRecord(SQLModel, table=True):
-    """One event waiting to be (or already) published: topic, key, envelope JSON and headers."""
-
-    __tablename__ = OUTBOX_TABLE
-    # The relay reads unpublished rows in id order; the partial index stays as small as the backlog.
-    __table_args__ = (
-        sa.Index("ix_outbox_unpublished", "id", postgresql_where=sa.text("published_at IS NULL")),
-    )
-
-    id: int | None = Field(
-        default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
-    )
-    topic: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    key: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
-    value: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
-    headers: list[list[str]] = Field(default_factory=list, sa_column=sa.Column(JSONB, nullable=False))
-    created_at: datetime | None = Field(
-        default=None,
-        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    )
-    published_at: datetime | None = Field(
-        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
-    )
+# One event waiting to be (or already) published: topic, key, envelope JSON and headers. SQLAlchemy
+# Core, like every table of the services (docs/adr/0012-sqlalchemy-core-for-every-table.md).
+outbox_table = sa.Table(
+    OUTBOX_TABLE,
+    sa.MetaData(),
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("key", sa.Text, nullable=True),
+    sa.Column("value", sa.LargeBinary, nullable=False),
+    sa.Column("headers", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
     # Set by the relay when the broker refuses the row for good (too large, invalid): the relay skips
     # it until an operator retries it (``parked.retry_parked``) or drops it.
-    parked_at: datetime | None = Field(
-        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
-    )
-    parked_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("parked_error", sa.Text, nullable=True),
+    # The relay reads unpublished rows in id order; the partial index stays as small as the backlog.
+    sa.Index("ix_outbox_unpublished", "id", postgresql_where=sa.text("published_at IS NULL")),
+)
 
 
 # unnest over arrays: one statement and one prepared plan whatever the number of rows (a VALUES list

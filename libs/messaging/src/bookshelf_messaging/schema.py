@@ -1,6 +1,6 @@
 """DDL of the messaging tables: one source for Alembic migrations and for tests without Alembic.
 
-The tables come from the SQLModel definitions (``OutboxRecord``, ``InboxRecord``); the NOTIFY trigger
+The tables come from their SQLAlchemy Core definitions (``outbox_table``, ``inbox_table``); the NOTIFY trigger
 is the SQL below. ``create_messaging_schema(op)`` emits both through an Alembic ``op`` (works in
 offline ``--sql`` mode too); ``install(engine)`` applies the same statements to a live database.
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
-from bookshelf_messaging.inbox import InboxRecord
-from bookshelf_messaging.outbox import OutboxRecord
+from bookshelf_messaging.inbox import inbox_table
+from bookshelf_messaging.outbox import outbox_table
 
 NOTIFY_CHANNEL = "outbox"
 
@@ -38,7 +38,7 @@ DROP_TRIGGER_DDL: tuple[str, ...] = (
 
 
 # Parking columns (issue 16), added to tables made before them. ``create_statements`` already makes
-# them (from ``OutboxRecord``), hence IF [NOT] EXISTS: each service's migration after its initial one
+# them (from ``outbox_table``), hence IF [NOT] EXISTS: each service's migration after its initial one
 # calls ``add_outbox_parking(op)``, a no-op on a database its initial migration just created.
 PARKING_DDL: tuple[str, ...] = (
     "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS parked_at timestamptz",
@@ -58,8 +58,7 @@ class AlembicOp(Protocol):
 
 def messaging_tables() -> list[sa.Table]:
     """The ``outbox`` and ``inbox`` tables (for ``metadata.create_all(tables=...)`` or autogenerate)."""
-    tables: list[sa.Table] = [OutboxRecord.__table__, InboxRecord.__table__]  # type: ignore[attr-defined]
-    return tables
+    return [outbox_table, inbox_table]
 
 
 def create_statements() -> list[Any]:
