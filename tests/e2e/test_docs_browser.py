@@ -74,8 +74,8 @@ class SwaggerPage:
         block = self.page.locator(f"#operations-{tag.replace(' ', '_')}-{operation_id}")
         if not await block.locator(".opblock-body").is_visible():
             await block.locator(".opblock-summary").first.click()
-        try_out = block.locator("button.try-out__btn")
-        if (await try_out.inner_text()).strip() == "Try it out":
+        try_out = block.get_by_role("button", name="Try it out")
+        if await try_out.count():  # a second call finds the form already open (Cancel, Reset)
             await try_out.click()
         for name, value in (parameters or {}).items():
             await block.locator(f'tr[data-param-name="{name}"] input').fill(value)
