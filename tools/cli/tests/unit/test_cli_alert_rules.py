@@ -20,7 +20,7 @@ DECLARED = re.compile(
 USED = re.compile(r"\b((?:bookshelf|catalog)_[a-z0-9_]+)\b")
 SUFFIXES = ("", "_total", "_bucket", "_sum", "_count", "_created")
 # Runbook links are absolute (a notification is read outside the repository): the repository's docs.
-RUNBOOK_BASE = "https://github.com/bookshelf-dev/bookshelf/blob/main/docs/runbooks"
+RUNBOOK_BASE = "https://bookshelf.invalid/docs/runbooks"
 
 
 @cache
