@@ -55,10 +55,11 @@ test-e2e: setup browser ## End-to-end tests (every service over HTTP and Kafka)
 test-faults: setup ## Fault-injection suite, full profile (make test runs the short one): kills, restarts, bad deliveries, then every invariant
 	@$(PYTEST) -q tests/faults
 
-lint: setup ## ruff (lint + format check), mypy, OpenAPI/schema drift and the dependency audit
+lint: setup ## ruff (lint + format check), mypy, import contracts (layers), OpenAPI/schema drift and the dependency audit
 	@$(RUN) ruff check $(LINT_PATHS)
 	@$(RUN) ruff format --check $(LINT_PATHS)
 	@$(RUN) mypy $(SRC_DIRS)
+	@$(RUN) lint-imports
 	@$(RUN) python -m tests.contract.openapi_docs --check
 	@$(RUN) python -m bookshelf_contracts.export --check
 	@UV="$(UV)" $(RUN) python tools/audit_dependencies.py

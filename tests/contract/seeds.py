@@ -11,10 +11,10 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from bookshelf_contracts import Address, BookAdded, CreateShipment, Currency, Money, StockLine
+from bookshelf_inventory.adapters.unit_of_work import transaction as inventory_transaction
 from bookshelf_inventory.service_layer.handlers import add_inventory
-from bookshelf_inventory.service_layer.unit_of_work import transaction as inventory_transaction
+from bookshelf_ordering.adapters.unit_of_work import SqlUnitOfWork as OrderingUnitOfWork
 from bookshelf_ordering.entrypoints.deps import STATE_KEY as ORDERING_STATE
-from bookshelf_ordering.service_layer.unit_of_work import SqlUnitOfWork as OrderingUnitOfWork
 from bookshelf_shipping.adapters.unit_of_work import transaction as shipping_transaction
 from bookshelf_shipping.entrypoints.deps import STATE_KEY as SHIPPING_STATE
 from bookshelf_shipping.service_layer.handlers import handle as handle_shipping

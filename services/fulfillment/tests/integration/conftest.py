@@ -24,6 +24,7 @@ import asyncpg
 import bookshelf_contracts as c
 import httpx
 import pytest
+from bookshelf_fulfillment.adapters import repository
 from bookshelf_fulfillment.adapters.dead_letters import ConsumedRecord
 from bookshelf_fulfillment.entrypoints.worker import saga_message_types
 from bookshelf_fulfillment.migrations import upgrade
@@ -83,7 +84,7 @@ class SagaDb:
     def __post_init__(self) -> None:
         self.engine = create_engine(self.db.url, pool_size=4)
         self.sessions = create_session_factory(self.engine)
-        self.steps = SagaSteps(Outbox(service="fulfillment"), timeout=timedelta(seconds=60))
+        self.steps = SagaSteps(Outbox(service="fulfillment"), store=repository, timeout=timedelta(seconds=60))
         handlers = dict.fromkeys(saga_message_types(), self.steps.on_message)
         self.processor = PartitionProcessor(
             GROUP, handlers, self.sessions, self.dead_letter, RetryPolicy(3, 0.01, 0.05)

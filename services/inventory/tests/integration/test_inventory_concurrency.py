@@ -17,9 +17,9 @@ import pytest
 import sqlalchemy as sa
 from bookshelf_contracts import BookAdded, CommitStock, Envelope, Money, ReleaseStock, ReserveStock, StockLine
 from bookshelf_inventory.adapters import queries
+from bookshelf_inventory.adapters.unit_of_work import transaction
 from bookshelf_inventory.domain.reservation import ReservationStatus
 from bookshelf_inventory.service_layer import handlers
-from bookshelf_inventory.service_layer.unit_of_work import transaction
 from bookshelf_messaging import Outbox, create_engine, create_session_factory
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 

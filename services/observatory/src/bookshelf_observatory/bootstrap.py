@@ -17,7 +17,7 @@ from bookshelf_servicekit.runtime import Components, Options
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from bookshelf_observatory.adapters import samples
+from bookshelf_observatory.adapters import index_queries, index_writer, kafka_groups, probes, samples
 from bookshelf_observatory.config import ObservatorySettings
 from bookshelf_observatory.entrypoints.api import router as api_router
 from bookshelf_observatory.entrypoints.auth import SignInRequired
@@ -66,7 +66,9 @@ def build(
     settings = settings or ObservatorySettings()
     kafka = kafka or KafkaSettings()
     engine = create_engine(settings.database_url, pool_size=5)
-    observatory = Observatory(engine, kafka, settings, DeadLetterStore(kafka))
+    observatory = Observatory(
+        engine, kafka, settings, DeadLetterStore(kafka), index_queries, index_writer, probes, kafka_groups
+    )
     charts = Charts(engine, samples, settings.chart_window_s, settings.chart_step_s)
     indexer = Indexer(
         engine,

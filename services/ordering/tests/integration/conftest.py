@@ -31,9 +31,9 @@ from bookshelf_infra.testing.service import ServiceHarness, migrated_database, r
 from bookshelf_infra.testing.tap import Tap, headers_of
 from bookshelf_messaging import KafkaSettings, ensure_topics
 from bookshelf_ordering import migrations
+from bookshelf_ordering.adapters.unit_of_work import SqlUnitOfWork
 from bookshelf_ordering.bootstrap import bootstrap
 from bookshelf_ordering.config import OrderingSettings
-from bookshelf_ordering.service_layer.unit_of_work import SqlUnitOfWork
 from bookshelf_servicekit.runtime import Components
 
 

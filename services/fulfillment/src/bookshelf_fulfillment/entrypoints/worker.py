@@ -30,7 +30,7 @@ from bookshelf_messaging._processing import PartitionProcessor
 from bookshelf_servicekit.telemetry import shutdown_tracing
 
 from bookshelf_fulfillment import metrics
-from bookshelf_fulfillment.adapters import queries
+from bookshelf_fulfillment.adapters import queries, repository
 from bookshelf_fulfillment.adapters.dead_letters import DeadLetterWriter
 from bookshelf_fulfillment.adapters.kafka import (
     SAGA_INPUTS,
@@ -102,7 +102,7 @@ class SagaWorker:
         self.app = build_app(settings, kafka)
         self.engine = create_engine(settings.database_url)
         self.sessions = create_session_factory(self.engine)
-        self.steps = SagaSteps(Outbox(service=SERVICE), timeout=settings.timeout)
+        self.steps = SagaSteps(Outbox(service=SERVICE), store=repository, timeout=settings.timeout)
         self.dead_letters = DeadLetterWriter(kafka, settings.app_id)
         handlers = dict.fromkeys(saga_message_types(), self.steps.on_message)
         processor = PartitionProcessor(

@@ -21,10 +21,10 @@ from bookshelf_messaging import Outbox
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookshelf_fulfillment import metrics
-from bookshelf_fulfillment.adapters import repository
 from bookshelf_fulfillment.domain.messages import Incoming
 from bookshelf_fulfillment.domain.saga import DEFAULT_TIMEOUT, Decision, Outcome, deadline_passed, decide
 from bookshelf_fulfillment.domain.state import SagaState
+from bookshelf_fulfillment.service_layer.ports import SagaStore
 
 log = structlog.get_logger("bookshelf.fulfillment")
 
@@ -41,10 +41,12 @@ class SagaSteps:
         self,
         outbox: Outbox,
         *,
+        store: SagaStore,
         timeout: timedelta = DEFAULT_TIMEOUT,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.outbox = outbox
+        self.store = store
         self.timeout = timeout
         self.clock = clock
 
@@ -54,12 +56,12 @@ class SagaSteps:
         incoming = Incoming(str(envelope.message_id), envelope.correlation_id, message)
         if incoming.order_id is None:
             return  # not about an order: nothing for the saga
-        instance = await repository.lock(session, incoming.order_id)
+        instance = await self.store.lock(session, incoming.order_id)
         await self.apply(session, instance, incoming)
 
     async def expire_due(self, session: AsyncSession, limit: int) -> int:
         """Cancel up to ``limit`` instances whose deadline passed (claimed ``SKIP LOCKED``); how many."""
-        due = await repository.lock_expired(session, self.clock(), limit)
+        due = await self.store.lock_expired(session, self.clock(), limit)
         for instance in due:
             await self.apply(session, instance, deadline_passed(instance))
         return len(due)
@@ -68,7 +70,7 @@ class SagaSteps:
         """Decide ``incoming`` against the locked ``instance`` and write the outcome."""
         started = time.perf_counter()
         decision = decide(instance, incoming, self.clock(), timeout=self.timeout)
-        await repository.save(session, self.outbox, decision, existed=instance is not None)
+        await self.store.save(session, self.outbox, decision, existed=instance is not None)
         metrics.observe(decision, incoming.type)
         metrics.HANDLE_SECONDS.observe(time.perf_counter() - started)
         _log(incoming, decision)

@@ -12,10 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from bookshelf_inventory.adapters import queries
+from bookshelf_inventory.adapters.unit_of_work import transaction
 from bookshelf_inventory.domain.exceptions import MAX_RESTOCK, InventoryNotFound, ReservationNotFound
 from bookshelf_inventory.entrypoints.deps import ReadSession, Services
 from bookshelf_inventory.service_layer import handlers
-from bookshelf_inventory.service_layer.unit_of_work import transaction
 
 router = APIRouter(tags=["inventory"])
 

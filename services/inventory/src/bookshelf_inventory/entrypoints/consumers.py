@@ -39,11 +39,12 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_inventory.adapters.repositories import take_stock_writers_lock
+from bookshelf_inventory.adapters.unit_of_work import SqlUnitOfWork
 from bookshelf_inventory.config import InventorySettings
 from bookshelf_inventory.domain.exceptions import CannotCommit, InvalidQuantity, StockInvariantBroken
 from bookshelf_inventory.domain.supplier import InvalidSupplierPayload
 from bookshelf_inventory.service_layer import handlers
-from bookshelf_inventory.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
+from bookshelf_inventory.service_layer.unit_of_work import UnitOfWork
 
 # Errors about the message itself: the same message would fail the same way on every retry.
 PERMANENT: tuple[type[Exception], ...] = (

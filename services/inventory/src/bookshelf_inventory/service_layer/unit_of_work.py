@@ -9,20 +9,12 @@ own (``transaction``), a consumer handler runs in the runner's (the one that als
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
 from bookshelf_contracts import Event
-from bookshelf_messaging import Outbox
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bookshelf_inventory.adapters.repositories import (
-    SqlBookReplica,
-    SqlReservationRepository,
-    SqlStockRepository,
-)
 from bookshelf_inventory.domain.reservation import Reservation
 from bookshelf_inventory.domain.stock import StockRecord
 
@@ -102,34 +94,3 @@ class UnitOfWork(ABC):
     @abstractmethod
     async def flush_events(self) -> None:
         """Hand the collected events to the outbox of this transaction."""
-
-
-class SqlUnitOfWork(UnitOfWork):
-    """Repositories on one AsyncSession whose transaction the caller controls."""
-
-    def __init__(self, session: AsyncSession, outbox: Outbox) -> None:
-        self.session = session
-        self.outbox = outbox
-        self.stock = SqlStockRepository(session)
-        self.reservations = SqlReservationRepository(session)
-        self.books = SqlBookReplica(session)
-
-    async def flush_events(self) -> None:
-        """Insert one outbox row per collected event (one statement)."""
-        events = self.collect_events()
-        if events:
-            await self.outbox.add_many(self.session, events)
-
-
-@asynccontextmanager
-async def transaction(
-    session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
-) -> AsyncIterator[SqlUnitOfWork]:
-    """A unit of work in a new transaction: events are flushed and the transaction committed on exit.
-
-    An exception rolls everything back, events included.
-    """
-    async with session_factory() as session, session.begin():
-        uow = SqlUnitOfWork(session, outbox)
-        yield uow
-        await uow.flush_events()

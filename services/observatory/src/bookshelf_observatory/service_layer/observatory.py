@@ -14,14 +14,11 @@ from bookshelf_messaging.dlq_store import dlq_topic_name
 from bookshelf_servicekit import Conflict, NotFound
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bookshelf_observatory.adapters import index_queries as q
-from bookshelf_observatory.adapters import probes
-from bookshelf_observatory.adapters.index_writer import mark_closed
-from bookshelf_observatory.adapters.kafka_groups import committed_offsets
 from bookshelf_observatory.config import ObservatorySettings
 from bookshelf_observatory.domain.lag import group_lag
 from bookshelf_observatory.domain.sagas import by_state, summarize
 from bookshelf_observatory.domain.trace import Trace, build_trace
+from bookshelf_observatory.service_layer.ports import ConsumerGroups, IndexQueries, IndexWriter, Probes
 from bookshelf_observatory.service_layer.views import dead_letter_detail, dead_letter_summary
 
 LAG_CACHE_S = 2.0
@@ -39,6 +36,10 @@ class Observatory:
     kafka: KafkaSettings
     settings: ObservatorySettings
     store: DeadLetterStore
+    queries: IndexQueries
+    writer: IndexWriter
+    probes: Probes
+    groups: ConsumerGroups
     _lag: tuple[float, list[dict[str, Any]]] = field(default=(0.0, []))
 
     def client(self) -> httpx.AsyncClient:
@@ -52,13 +53,13 @@ class Observatory:
     async def trace(self, query: str) -> Trace:
         """The causation forest of a correlation id or of an order id (any record key)."""
         async with self.engine.connect() as conn:
-            ids = await q.correlation_ids_for(conn, query)
+            ids = await self.queries.correlation_ids_for(conn, query)
             if not ids:
                 raise TraceNotFound(
                     f"no indexed message has correlation id or key {query!r} (the index may still be "
                     "catching up; `bookshelf trace` scans the topics when the observatory is down)"
                 )
-            messages, letters = await q.trace_rows(conn, ids)
+            messages, letters = await self.queries.trace_rows(conn, ids)
         return build_trace(query, ids, messages, letters)
 
     async def lag(self) -> list[dict[str, Any]]:
@@ -66,11 +67,11 @@ class Observatory:
         cached_at, rows = self._lag
         if time.monotonic() - cached_at < LAG_CACHE_S:
             return rows
-        committed = await asyncio.to_thread(committed_offsets, self.kafka)
+        committed = await asyncio.to_thread(self.groups.committed_offsets, self.kafka)
         async with self.engine.connect() as conn:
-            highs = await q.high_watermarks(conn)
+            highs = await self.queries.high_watermarks(conn)
             coordinates = [(t, p, o) for offsets in committed.values() for (t, p), o in offsets.items()]
-            times = await q.record_times(conn, coordinates)
+            times = await self.queries.record_times(conn, coordinates)
         now = datetime.now(UTC)
         rows = [
             row.to_dict()
@@ -85,14 +86,14 @@ class Observatory:
         urls = self.settings.service_urls()
         async with self.client() as client:
             health, outboxes, lag = await asyncio.gather(
-                probes.all_health(client, urls),
-                probes.all_outboxes(client, urls, self.settings.service_database_urls()),
+                self.probes.all_health(client, urls),
+                self.probes.all_outboxes(client, urls, self.settings.service_database_urls()),
                 self._lag_or_error(),
             )
         async with self.engine.connect() as conn:
-            throughput = await q.throughput(conn)
-            depth = await q.dlq_depth(conn)
-            recent = await q.list_dead_letters(conn, open_only=False, limit=10)
+            throughput = await self.queries.throughput(conn)
+            depth = await self.queries.dlq_depth(conn)
+            recent = await self.queries.list_dead_letters(conn, open_only=False, limit=10)
         return {
             "generated_at": datetime.now(UTC),
             "services": health,
@@ -112,13 +113,13 @@ class Observatory:
     async def dead_letters(self, topic: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Open dead letters, newest first."""
         async with self.engine.connect() as conn:
-            letters = await q.list_dead_letters(conn, topic=topic, limit=limit)
+            letters = await self.queries.list_dead_letters(conn, topic=topic, limit=limit)
         return [dead_letter_summary(d) for d in letters]
 
     async def dead_letter(self, entry_id: str) -> dict[str, Any]:
         """One entry with stack trace and payload (open or closed)."""
         async with self.engine.connect() as conn:
-            letter = await q.get_dead_letter(conn, entry_id)
+            letter = await self.queries.get_dead_letter(conn, entry_id)
         if letter is None:
             raise NotFound(f"no dead letter {entry_id!r} in the index")
         return dead_letter_detail(letter)
@@ -159,7 +160,7 @@ class Observatory:
 
     async def _closed(self, entry_ids: list[str], by: str) -> None:
         async with self.engine.begin() as conn:
-            await mark_closed(conn, entry_ids, by)
+            await self.writer.mark_closed(conn, entry_ids, by)
 
     async def sagas(self, state: str | None = None) -> dict[str, Any]:
         """Saga instances by state (count and oldest instance) and the stuck ones, from the fulfillment
@@ -169,9 +170,9 @@ class Observatory:
         try:
             async with self.client() as client:
                 states, overdue, instances = await asyncio.gather(
-                    probes.saga_states(client, url),
-                    probes.overdue_sagas(client, url, now.isoformat()),
-                    probes.saga_instances(client, url, state),
+                    self.probes.saga_states(client, url),
+                    self.probes.overdue_sagas(client, url, now.isoformat()),
+                    self.probes.saga_instances(client, url, state),
                 )
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             return {

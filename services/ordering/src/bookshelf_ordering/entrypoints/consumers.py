@@ -15,10 +15,11 @@ from bookshelf_contracts import CATALOG_BOOKS, ORDERING_COMMANDS, Envelope, Mess
 from bookshelf_messaging import BatchHandler, ConsumerRunner, Handler, KafkaSettings, Outbox, PermanentError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bookshelf_ordering.adapters.unit_of_work import SqlUnitOfWork
 from bookshelf_ordering.domain.exceptions import OrderNotFound
 from bookshelf_ordering.service_layer.handlers import COMMAND_HANDLERS
 from bookshelf_ordering.service_layer.replica import EVENT_HANDLERS, on_book_events
-from bookshelf_ordering.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
+from bookshelf_ordering.service_layer.unit_of_work import UnitOfWork
 
 COMMANDS_GROUP = "ordering.commands"
 CATALOG_REPLICA_GROUP = "ordering.catalog-replica"

@@ -23,8 +23,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_ordering.adapters import queries
+from bookshelf_ordering.adapters.unit_of_work import SqlUnitOfWork, sql_unit_of_work
 from bookshelf_ordering.service_layer.access import OrderTokens
-from bookshelf_ordering.service_layer.unit_of_work import SqlUnitOfWork, sql_unit_of_work
 
 
 @dataclass(frozen=True)

@@ -9,18 +9,14 @@ its events exist together or not at all. A consumer handler runs inside the runn
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 from bookshelf_contracts import Money
-from bookshelf_messaging import Outbox
-from bookshelf_servicekit.idempotency import IdempotencyRepository, SqlIdempotencyRepository
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from bookshelf_servicekit.idempotency import IdempotencyRepository
 
-from bookshelf_ordering.adapters.repository import SqlCatalogReplica, SqlOrderRepository
 from bookshelf_ordering.domain.model import Order
 from bookshelf_ordering.domain.placement import CatalogEntry, ReplicaUpdate
 
@@ -86,48 +82,3 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None:
         """Hand recorded events to the outbox and commit (if the unit owns its transaction)."""
         ...
-
-
-def utcnow() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
-
-
-class SqlUnitOfWork:
-    """``UnitOfWork`` on one SQLAlchemy session and the service's outbox."""
-
-    def __init__(self, session: AsyncSession, outbox: Outbox, *, owns_transaction: bool) -> None:
-        self.session = session
-        self.outbox = outbox
-        self.owns_transaction = owns_transaction
-        self.orders = SqlOrderRepository(session)
-        self.books = SqlCatalogReplica(session)
-        self.idempotency = SqlIdempotencyRepository(session)
-
-    def now(self) -> datetime:
-        """The time transitions are stamped with."""
-        return utcnow()
-
-    async def commit(self) -> None:
-        """Hand recorded events to the outbox (keyed by order_id), then commit if we own the transaction."""
-        events: list[Any] = []
-        keys: list[str | None] = []
-        for order in self.orders.seen:
-            for event in order.pull_events():
-                events.append(event)
-                keys.append(str(order.order_id))
-        if len(events) == 1:
-            await self.outbox.add(self.session, events[0], key=keys[0])
-        elif events:
-            await self.outbox.add_many(self.session, events, keys=keys)
-        if self.owns_transaction:
-            await self.session.commit()
-
-
-@asynccontextmanager
-async def sql_unit_of_work(
-    session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
-) -> AsyncIterator[SqlUnitOfWork]:
-    """A unit of work that owns its transaction; leaving without ``commit`` rolls back."""
-    async with session_factory() as session:
-        yield SqlUnitOfWork(session, outbox, owns_transaction=True)
