@@ -5,7 +5,7 @@ Knows the envelope (``bookshelf_contracts``), never a business event. See docs/i
 
 from bookshelf_messaging import context
 from bookshelf_messaging.admin import create_topic, ensure_topics, ensure_topics_sync, topic_plan
-from bookshelf_messaging.consumer import BatchHandler, ConsumerRunner, Handler, RetryPolicy
+from bookshelf_messaging.consumer import ConsumerRunner
 from bookshelf_messaging.db import create_engine, create_session_factory, to_asyncpg_dsn, to_sqlalchemy_url
 from bookshelf_messaging.dlq import DeadLetter, build_dead_letter, dlq_topic_for, entry_id
 from bookshelf_messaging.dlq_store import (
@@ -22,14 +22,19 @@ from bookshelf_messaging.errors import (
     classify_error,
     is_infrastructure_error,
 )
+from bookshelf_messaging.handlers import BatchHandler, Handler
 from bookshelf_messaging.inbox import inbox_table
 from bookshelf_messaging.lanes import lane_of, primary_has_work
 from bookshelf_messaging.outbox import Outbox, outbox_stats, outbox_table
+from bookshelf_messaging.policy import MAX_RETRIES, REPLAY_LIMIT, Backoff, RetryPolicy
 from bookshelf_messaging.relay import OutboxRelay
 from bookshelf_messaging.schema import create_messaging_schema, drop_messaging_schema, install, uninstall
 from bookshelf_messaging.settings import KafkaSettings
 
 __all__ = [
+    "MAX_RETRIES",
+    "REPLAY_LIMIT",
+    "Backoff",
     "BatchHandler",
     "ConsumerRunner",
     "DeadLetter",

@@ -41,42 +41,15 @@ from bookshelf_messaging import context, metrics, tracing
 from bookshelf_messaging.dlq import Failure, replay_target_of
 from bookshelf_messaging.errors import (
     ErrorKind,
-    backoff_delay,
     classify_error,
     is_infrastructure_error,
     sqlstate_of,
 )
+from bookshelf_messaging.handlers import AnyHandler, BatchHandler
 from bookshelf_messaging.inbox import CLAIM_SQL
+from bookshelf_messaging.policy import RetryPolicy
 
-# The first argument is the parsed contract (a ``Message`` subclass). Typed ``Any`` so handlers can
-# declare the class they handle (``message: BookAdded``) without a cast: Callable parameters are
-# contravariant, and a handler table maps each type name to its own class.
-Handler = Callable[[Any, Envelope, AsyncSession], Awaitable[None]]
-Batch = Sequence[tuple[Any, Envelope]]
-
-
-@dataclass(frozen=True, slots=True)
-class BatchHandler:
-    """Wraps ``fn(batch, session)``: consecutive messages it handles arrive in one call, in order."""
-
-    fn: Callable[[Batch, AsyncSession], Awaitable[None]]
-
-
-AnyHandler = Handler | BatchHandler
 DeadLetterWriter = Callable[[ConsumerRecord[Any, Any], Failure], Awaitable[str]]
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often and how patiently a failing message is retried before it is dead-lettered."""
-
-    max_retries: int = 3
-    backoff_base_s: float = 0.1
-    backoff_max_s: float = 5.0
-
-    def delay(self, failures: int) -> float:
-        """Seconds to wait after ``failures`` failed attempts."""
-        return backoff_delay(failures, base_s=self.backoff_base_s, max_s=self.backoff_max_s)
 
 
 @dataclass(slots=True)

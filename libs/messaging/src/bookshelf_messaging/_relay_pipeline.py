@@ -23,9 +23,10 @@ import contextlib
 import inspect
 import time
 from collections import deque
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import orjson
@@ -34,9 +35,7 @@ import structlog
 from bookshelf_messaging import metrics, tracing
 from bookshelf_messaging._delivery import BatchDelivery, OutRecord, ThreadedProducer
 from bookshelf_messaging.outbox import outbox_counts
-
-if TYPE_CHECKING:
-    from bookshelf_messaging.relay import OutboxRelay
+from bookshelf_messaging.policy import RELAY_BACKOFF
 
 log = structlog.get_logger("bookshelf.relay")
 
@@ -56,9 +55,51 @@ DELETE_CHUNK_SQL = (
 SWEEP_EVERY_POLLS = 5
 
 
-def retry_delay(failures: int, *, base_s: float = 0.5, max_s: float = 30.0) -> float:
-    """Backoff before re-publishing failed rows: 0.5 s doubling per consecutive failure, capped."""
-    return float(min(max_s, base_s * 2 ** max(0, failures - 1)))
+AfterPublish = Callable[[Sequence[int]], Awaitable[None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class RelayConfig:
+    """What one active period needs to know about its relay (``OutboxRelay`` builds it once)."""
+
+    service: str
+    batch_size: int = 1000
+    poll_interval_s: float = 1.0
+    retention: timedelta = timedelta(hours=24)
+    max_in_flight: int = 4
+    cleanup_interval_s: float = 60.0
+    stats_interval_s: float = 5.0
+    after_publish: AfterPublish | None = None
+
+
+class Signals:
+    """The relay's run-time signals: ``stop`` ends every wait, ``wake`` ends an idle one."""
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.wake = asyncio.Event()
+
+    @property
+    def stopping(self) -> bool:
+        """True once stop was asked (a stopped relay stays stopped)."""
+        return self.stop.is_set()
+
+    async def wait_for(self, future: asyncio.Future[None]) -> bool:
+        """Wait for ``future`` or stop; True when the future finished."""
+        if future.done():
+            return True
+        stopper: asyncio.Future[Any] = asyncio.ensure_future(self.stop.wait())
+        waiting: set[asyncio.Future[Any]] = {future, stopper}
+        try:
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+        return future.done()
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep that stop interrupts."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), seconds)
 
 
 def to_out_records(rows: Sequence[asyncpg.Record]) -> list[OutRecord]:
@@ -74,38 +115,53 @@ def to_out_records(rows: Sequence[asyncpg.Record]) -> list[OutRecord]:
 
 
 class Pipeline:
-    """Publishes while the relay holds its lock; returns when it stops or loses the lock."""
+    """Publishes while the relay holds its lock; ``run`` returns when it stops or loses the lock.
 
-    def __init__(self, relay: OutboxRelay, work: asyncpg.Connection, producer: ThreadedProducer) -> None:
-        self.relay = relay
+    ``failures`` counts consecutive failed deliveries across active periods: the relay passes in the
+    count the last period ended with and keeps the one ``run`` returns (or ``failures`` after an
+    exception); the retry backoff grows with it.
+    """
+
+    def __init__(
+        self,
+        config: RelayConfig,
+        signals: Signals,
+        work: asyncpg.Connection,
+        producer: ThreadedProducer,
+        *,
+        failures: int = 0,
+    ) -> None:
+        self.config = config
+        self.signals = signals
         self.work = work
         self.producer = producer
         self.pending: deque[tuple[BatchDelivery, datetime]] = deque()
         self.cursor = 0
-        self.failures = relay.delivery_failures  # consecutive, across active periods
+        self.failures = failures
         self.retry_pending = False
         self.halt_at: int | None = None  # lowest row id whose delivery failed in this active period
         now = time.monotonic()
         self.cursor_reset_at = now
-        self.next_cleanup = now + relay.cleanup_interval_s
+        self.next_cleanup = now + config.cleanup_interval_s
         self.next_stats = now
 
-    async def run(self, lock_conn: asyncpg.Connection) -> None:
-        """The publish loop. Exceptions (hook, database) leave in-flight batches unmarked."""
-        relay = self.relay
-        while not relay.stopping and not lock_conn.is_closed():
-            relay.wake.clear()
-            rows = await self.work.fetch(SELECT_SQL, self.cursor, relay.batch_size)
+    async def run(self, lock_conn: asyncpg.Connection) -> int:
+        """The publish loop; returns the consecutive failure count. Exceptions (hook, database) leave
+        in-flight batches unmarked."""
+        config = self.config
+        while not self.signals.stopping and not lock_conn.is_closed():
+            self.signals.wake.clear()
+            rows = await self.work.fetch(SELECT_SQL, self.cursor, config.batch_size)
             if rows:
                 await self._send(rows)
-            full = len(rows) == relay.batch_size
-            sweep_due = time.monotonic() - self.cursor_reset_at >= relay.poll_interval_s * SWEEP_EVERY_POLLS
+            full = len(rows) == config.batch_size
+            sweep_due = time.monotonic() - self.cursor_reset_at >= config.poll_interval_s * SWEEP_EVERY_POLLS
             await self._settle(wait_all=not full or sweep_due or self.retry_pending)
             if self.retry_pending:
                 # Retry with a fresh producer (the relay makes one per active period): after a broker
                 # restart, librdkafka's idempotent producer could time out every message for good.
                 await self._back_off()
-                return
+                return self.failures
             if full and not sweep_due:
                 continue
             self._reset_cursor()  # nothing in flight now: safe to re-read from the lowest id
@@ -113,6 +169,7 @@ class Pipeline:
             if not full:
                 await self._idle()
         await self._drain_quietly()
+        return self.failures
 
     def _reset_cursor(self) -> None:
         self.cursor = 0
@@ -122,7 +179,7 @@ class Pipeline:
         self.cursor = rows[-1]["id"]
         delivery = await self.producer.send(to_out_records(rows))
         self.pending.append((delivery, rows[0]["created_at"]))
-        metrics.OUTBOX_BATCH_SIZE.labels(self.relay.service).observe(len(rows))
+        metrics.OUTBOX_BATCH_SIZE.labels(self.config.service).observe(len(rows))
 
     async def _settle(self, *, wait_all: bool, draining: bool = False) -> None:
         """Mark finished batches; wait for the oldest while the pipeline is full (or all, if asked).
@@ -132,17 +189,17 @@ class Pipeline:
         """
         while self.pending:
             delivery, _ = self.pending[0]
-            if not (delivery.future.done() or wait_all or len(self.pending) >= self.relay.max_in_flight):
+            if not (delivery.future.done() or wait_all or len(self.pending) >= self.config.max_in_flight):
                 return
             if draining:
                 await delivery.future
-            elif not await self.relay.wait_stopped(delivery.future):
+            elif not await self.signals.wait_for(delivery.future):
                 return
             await self._mark(*self.pending.popleft())
 
     async def _mark(self, delivery: BatchDelivery, oldest: datetime) -> None:
-        service = self.relay.service
-        hook = self.relay.after_publish
+        service = self.config.service
+        hook = self.config.after_publish
         if hook is not None:  # test hook: raising here simulates a crash between publish and mark
             result = hook(delivery.ids)
             if inspect.isawaitable(result):
@@ -175,7 +232,7 @@ class Pipeline:
 
     async def _park(self, refused: dict[int, str]) -> None:
         """Set aside rows the broker will never take; the rows after them keep flowing."""
-        service = self.relay.service
+        service = self.config.service
         ids = sorted(refused)
         await self.work.execute(PARK_SQL, ids, [refused[row_id] for row_id in ids])
         metrics.OUTBOX_PARKED_TOTAL.labels(service).inc(len(ids))
@@ -184,11 +241,10 @@ class Pipeline:
 
     async def _back_off(self) -> None:
         self.failures += 1
-        self.relay.delivery_failures = self.failures
         self.retry_pending = False
-        delay = retry_delay(self.failures)
-        log.info("relay.retry_backoff", service=self.relay.service, delay_s=delay)
-        await self.relay.pause(delay)
+        delay = RELAY_BACKOFF.delay(self.failures)
+        log.info("relay.retry_backoff", service=self.config.service, delay_s=delay)
+        await self.signals.pause(delay)
         self._reset_cursor()
 
     async def _drain_quietly(self) -> None:
@@ -196,36 +252,36 @@ class Pipeline:
         try:
             await asyncio.wait_for(self._settle(wait_all=True, draining=True), timeout=10)
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("relay.drain_incomplete", service=self.relay.service, error=repr(exc))
+            log.warning("relay.drain_incomplete", service=self.config.service, error=repr(exc))
 
     async def _idle(self) -> None:
-        self.failures = self.relay.delivery_failures = 0
+        self.failures = 0
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.relay.wake.wait(), self.relay.poll_interval_s)
+            await asyncio.wait_for(self.signals.wake.wait(), self.config.poll_interval_s)
 
     async def _housekeeping(self) -> None:
         now = time.monotonic()
-        relay = self.relay
+        config = self.config
         if now >= self.next_stats:
-            self.next_stats = now + relay.stats_interval_s
+            self.next_stats = now + config.stats_interval_s
             backlog, parked, age = await outbox_counts(self.work)
-            metrics.OUTBOX_BACKLOG.labels(relay.service).set(backlog)
-            metrics.OUTBOX_PARKED.labels(relay.service).set(parked)
-            metrics.OUTBOX_OLDEST_AGE.labels(relay.service).set(age or 0.0)
+            metrics.OUTBOX_BACKLOG.labels(config.service).set(backlog)
+            metrics.OUTBOX_PARKED.labels(config.service).set(parked)
+            metrics.OUTBOX_OLDEST_AGE.labels(config.service).set(age or 0.0)
         if now >= self.next_cleanup:
-            self.next_cleanup = now + relay.cleanup_interval_s
-            await delete_published(self.work, relay, chunk=5_000)
+            self.next_cleanup = now + config.cleanup_interval_s
+            await delete_published(self.work, config, chunk=5_000)
 
 
-async def delete_published(work: asyncpg.Connection, relay: OutboxRelay, *, chunk: int) -> int:
-    """Delete rows published longer than ``relay.retention`` ago, ``chunk`` rows per statement."""
+async def delete_published(work: asyncpg.Connection, config: RelayConfig, *, chunk: int) -> int:
+    """Delete rows published longer than ``config.retention`` ago, ``chunk`` rows per statement."""
     total = 0
     while True:
-        status = await work.execute(DELETE_CHUNK_SQL, relay.retention, chunk)
+        status = await work.execute(DELETE_CHUNK_SQL, config.retention, chunk)
         deleted = int(status.split()[-1])
         total += deleted
         if deleted < chunk:
             break
     if total:
-        metrics.OUTBOX_DELETED.labels(relay.service).inc(total)
+        metrics.OUTBOX_DELETED.labels(config.service).inc(total)
     return total

@@ -6,9 +6,9 @@ next offset to commit. Partitions never wait for each other, so a slow or retryi
 stall the rest and no core idles behind the slowest batch of a fetch.
 
 A full queue pauses its partition (backpressure). An infrastructure failure rewinds the partition to
-the first unfinished record and waits: ``retry_after_s``, doubling per consecutive failure up to
-``INFRA_WAIT_MAX_S``, for as long as the database or broker is away (no message is to blame, so none
-is dead-lettered). The wait is visible: ``bookshelf_consumer_infrastructure_errors_total`` counts the
+the first unfinished record and waits (``policy.INFRASTRUCTURE_BACKOFF`` from ``retry_after_s``:
+doubling per consecutive failure, capped, jittered) for as long as the database or broker is away (no
+message is to blame, so none is dead-lettered). The wait is visible: ``bookshelf_consumer_infrastructure_errors_total`` counts the
 failures, ``bookshelf_consumer_infrastructure_stalled`` is 1 while the partition waits, and a wait
 longer than ``STALL_ALERT_S`` is logged as an error. Offsets are committed by the fetch loop (at most
 every ``COMMIT_EVERY_S``), on rebalance and on stop, only for records whose transaction committed.
@@ -31,13 +31,12 @@ from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
 from bookshelf_messaging import metrics
 from bookshelf_messaging._processing import PartitionProcessor
-from bookshelf_messaging.errors import backoff_delay
+from bookshelf_messaging.policy import INFRASTRUCTURE_BACKOFF, Backoff
 
 log = structlog.get_logger("bookshelf.consumer")
 
 Record: TypeAlias = ConsumerRecord[Any, Any]
 COMMIT_EVERY_S = 0.05
-INFRA_WAIT_MAX_S = 5.0  # the longest pause between two attempts while the infrastructure is away
 STALL_ALERT_S = 60.0  # a partition waiting this long is logged as an error
 
 
@@ -190,7 +189,7 @@ class PartitionWorkers:
         waited = now - part.stalled_since
         metrics.INFRASTRUCTURE_ERRORS.labels(group, tp.topic, type(exc).__name__).inc()
         metrics.INFRASTRUCTURE_STALLED.labels(group, tp.topic, str(tp.partition)).set(1)
-        delay = backoff_delay(part.infra_failures, base_s=self.retry_after_s, max_s=INFRA_WAIT_MAX_S)
+        delay = Backoff(self.retry_after_s, INFRASTRUCTURE_BACKOFF.max_s).delay(part.infra_failures)
         fields = {"tp": f"{tp.topic}[{tp.partition}]", "error": repr(exc), "waited_s": round(waited, 1)}
         if waited >= STALL_ALERT_S and not part.alerted:
             part.alerted = True

@@ -22,12 +22,14 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_messaging import metrics
-from bookshelf_messaging._processing import AnyHandler, BatchHandler, Handler, PartitionProcessor, RetryPolicy
+from bookshelf_messaging._processing import PartitionProcessor
 from bookshelf_messaging._workers import PartitionWorkers
 from bookshelf_messaging.dlq import Failure, write_dead_letter
 from bookshelf_messaging.errors import InfrastructureError, PermanentError
+from bookshelf_messaging.handlers import AnyHandler, BatchHandler, Handler
 from bookshelf_messaging.inbox import purge_inbox
 from bookshelf_messaging.lanes import LaneController, lane_of, subscribed_topics
+from bookshelf_messaging.policy import CONSUMER_BACKOFF, INFRASTRUCTURE_BACKOFF, MAX_RETRIES, RetryPolicy
 from bookshelf_messaging.settings import KafkaSettings
 
 __all__ = ["BatchHandler", "ConsumerRunner", "Handler", "PermanentError", "RetryPolicy"]
@@ -35,7 +37,6 @@ __all__ = ["BatchHandler", "ConsumerRunner", "Handler", "PermanentError", "Retry
 log = structlog.get_logger("bookshelf.consumer")
 
 FETCH_TIMEOUT_MS = 100  # how long one getmany waits for data: bounds stop() and lane reaction time
-RETRY_AFTER_INFRA_S = 1.0
 PURGE_EVERY_S = 3600.0
 LAG_EVERY_S = 1.0
 DLQ_MAX_REQUEST_BYTES = 16 * 2**20
@@ -70,9 +71,9 @@ class ConsumerRunner:
         kafka: KafkaSettings,
         *,
         lanes: bool = False,
-        max_retries: int = 3,
-        backoff_base_s: float = 0.1,
-        backoff_max_s: float = 5.0,
+        max_retries: int = MAX_RETRIES,
+        backoff_base_s: float = CONSUMER_BACKOFF.base_s,
+        backoff_max_s: float = CONSUMER_BACKOFF.max_s,
         batch_max: int = 500,
         client_id: str | None = None,
         inbox_retention: timedelta | None = timedelta(days=7),
@@ -151,7 +152,7 @@ class ConsumerRunner:
 
     async def _loop(self, consumer: AIOKafkaConsumer) -> None:
         workers = PartitionWorkers(
-            consumer, self.processor, batch_max=self.batch_max, retry_after_s=RETRY_AFTER_INFRA_S
+            consumer, self.processor, batch_max=self.batch_max, retry_after_s=INFRASTRUCTURE_BACKOFF.base_s
         )
         lanes = LaneController(consumer, self.group_id) if self.lanes else None
         self._workers = workers

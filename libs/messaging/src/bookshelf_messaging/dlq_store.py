@@ -9,7 +9,6 @@ per key wins and a tombstone closes the entry, which is what a compacted topic k
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterable
 from typing import Any, cast
@@ -17,7 +16,6 @@ from typing import Any, cast
 from bookshelf_contracts import dlq, primary
 from bookshelf_contracts.topics import DLQ_SUFFIX
 from confluent_kafka import (
-    OFFSET_BEGINNING,
     Consumer,
     KafkaError,
     KafkaException,
@@ -28,6 +26,8 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient
 
 from bookshelf_messaging.dlq import DeadLetter
+from bookshelf_messaging.policy import REPLAY_LIMIT
+from bookshelf_messaging.scan import scan_to_end
 from bookshelf_messaging.settings import KafkaSettings
 
 _Out = tuple[str, int | None, bytes | None, bytes | None, list[tuple[str, bytes]]]
@@ -84,56 +84,17 @@ class DeadLetterStore:
     def _read_open(self, dlq_topics: list[str]) -> dict[tuple[str, str], DeadLetter]:
         if not dlq_topics:
             return {}
-        consumer = Consumer(
-            {
-                **self.kafka.confluent_config(),
-                # A throwaway group that never commits: reading must not disturb anyone's offsets.
-                "group.id": f"bookshelf-dlq-reader-{uuid.uuid4().hex[:8]}",
-                "enable.auto.commit": False,
-                "enable.partition.eof": True,
-                "auto.offset.reset": "earliest",
-                # Empty partitions answer after this wait; the default 500 ms made every read slow.
-                "fetch.wait.max.ms": 10,
-            }
-        )
-        try:
-            partitions = self._partitions(consumer, dlq_topics)
-            consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in partitions])
-            return self._consume_to_end(consumer, set(partitions))
-        finally:
-            consumer.close()
-
-    def _partitions(self, consumer: Consumer, dlq_topics: list[str]) -> list[tuple[str, int]]:
-        wanted = set(dlq_topics)
-        metadata = consumer.list_topics(
-            dlq_topics[0] if len(dlq_topics) == 1 else None, timeout=self.timeout_s
-        )
-        return sorted(
-            (name, partition)
-            for name, topic_meta in metadata.topics.items()
-            if name in wanted and topic_meta.error is None
-            for partition in topic_meta.partitions
-        )
-
-    def _consume_to_end(
-        self, consumer: Consumer, pending: set[tuple[str, int]]
-    ) -> dict[tuple[str, str], DeadLetter]:
         open_entries: dict[tuple[str, str], DeadLetter] = {}
-        deadline = time.monotonic() + self.timeout_s
-        while pending:
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"reading dead letters did not reach the end of {sorted(pending)[:5]} in "
-                    f"{self.timeout_s:g} s; is the broker at {self.kafka.bootstrap_servers} reachable?"
-                )
-            for msg in consumer.consume(num_messages=1000, timeout=0.1):
-                err = msg.error()
-                if err is not None:
-                    if err.code() == KafkaError._PARTITION_EOF:
-                        pending.discard((msg.topic() or "", msg.partition() or 0))
-                        continue
-                    raise KafkaException(err)
-                self._apply(open_entries, msg)
+        wanted = set(dlq_topics)
+        scan_to_end(
+            self.kafka,
+            wanted.__contains__,
+            lambda msg: self._apply(open_entries, msg),
+            group_prefix="bookshelf-dlq-reader-",
+            timeout_s=self.timeout_s,
+            what="reading dead letters",
+            only_topic=dlq_topics[0] if len(dlq_topics) == 1 else None,
+        )
         return open_entries
 
     @staticmethod
@@ -156,7 +117,9 @@ class DeadLetterStore:
         )
 
     # --- changing ---------------------------------------------------------------------------------
-    def replay(self, entry_id: str, *, topic: str | None = None, max_replays: int = 5) -> DeadLetter:
+    def replay(
+        self, entry_id: str, *, topic: str | None = None, max_replays: int = REPLAY_LIMIT
+    ) -> DeadLetter:
         """Re-publish the original key, value and headers (``dlq.replay_count`` + 1, addressed to the
         entry's consumer group with ``dlq.replay_group``), then close it.
 
@@ -177,7 +140,7 @@ class DeadLetterStore:
         return entry
 
     def replay_from_original(
-        self, entry_id: str, *, topic: str | None = None, max_replays: int = 5
+        self, entry_id: str, *, topic: str | None = None, max_replays: int = REPLAY_LIMIT
     ) -> DeadLetter:
         """Replay a cut entry with the whole record, read again at its original topic, partition and
         offset (while the topic's retention keeps it), then close it.
@@ -229,7 +192,9 @@ class DeadLetterStore:
         finally:
             consumer.close()
 
-    def replay_entries(self, entries: Iterable[DeadLetter], *, max_replays: int = 5) -> list[DeadLetter]:
+    def replay_entries(
+        self, entries: Iterable[DeadLetter], *, max_replays: int = REPLAY_LIMIT
+    ) -> list[DeadLetter]:
         """Replay many entries at once (``replay-all``). Entries at the limit and entries that cannot be
         replayed (``replay_refusal``) are left open and returned."""
         due: list[DeadLetter] = []

@@ -165,10 +165,3 @@ def is_infrastructure_error(error: BaseException) -> bool:
     HTTP answers 503 with ``Retry-After``.
     """
     return classify_error(error) is ErrorKind.INFRASTRUCTURE
-
-
-def backoff_delay(failures: int, *, base_s: float, max_s: float) -> float:
-    """Delay before the next attempt after ``failures`` failed ones: ``base * 2**(failures-1)``, capped."""
-    if failures < 1:
-        return 0.0
-    return float(min(max_s, base_s * 2 ** (failures - 1)))

@@ -15,10 +15,8 @@ their inbox.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -27,18 +25,17 @@ import structlog
 
 from bookshelf_messaging import metrics
 from bookshelf_messaging._delivery import ThreadedProducer
-from bookshelf_messaging._relay_pipeline import Pipeline, delete_published, retry_delay
+from bookshelf_messaging._relay_pipeline import AfterPublish, Pipeline, RelayConfig, Signals, delete_published
 from bookshelf_messaging.db import to_asyncpg_dsn
 from bookshelf_messaging.errors import CONNECTION_ERRORS
 from bookshelf_messaging.limits import MAX_MESSAGE_BYTES
 from bookshelf_messaging.schema import NOTIFY_CHANNEL
 from bookshelf_messaging.settings import KafkaSettings
 
-__all__ = ["AfterPublish", "OutboxRelay", "lock_key", "retry_delay"]
+__all__ = ["AfterPublish", "OutboxRelay", "RelayConfig", "lock_key"]
 
 log = structlog.get_logger("bookshelf.relay")
 
-AfterPublish = Callable[[Sequence[int]], Awaitable[None] | None]
 ProducerFactory = Callable[[dict[str, Any]], ThreadedProducer]
 # Failures that end an active period (the relay backs off and competes for the lock again).
 # Database and network errors: the relay reconnects (fault suite scenario 3 found a PostgreSQL
@@ -81,14 +78,17 @@ class OutboxRelay:
         self.dsn = to_asyncpg_dsn(dsn)
         self.service = service
         self.kafka = kafka
-        self.batch_size = batch_size
-        self.poll_interval_s = poll_interval_s
-        self.retention = retention
+        self.config = RelayConfig(
+            service=service,
+            batch_size=batch_size,
+            poll_interval_s=poll_interval_s,
+            retention=retention,
+            max_in_flight=max(1, max_in_flight),
+            cleanup_interval_s=cleanup_interval_s,
+            stats_interval_s=stats_interval_s,
+            after_publish=after_publish,
+        )
         self.lock_retry_s = lock_retry_s
-        self.max_in_flight = max(1, max_in_flight)
-        self.cleanup_interval_s = cleanup_interval_s
-        self.stats_interval_s = stats_interval_s
-        self.after_publish = after_publish
         self.producer_factory = producer_factory
         self.producer_config: dict[str, Any] = {
             **kafka.confluent_producer_config(),
@@ -103,8 +103,7 @@ class OutboxRelay:
             "batch.size": MAX_MESSAGE_BYTES,
             **(producer_config or {}),
         }
-        self.wake = asyncio.Event()
-        self._stop = asyncio.Event()
+        self.signals = Signals()
         self._active = False
         self.delivery_failures = 0  # consecutive failed deliveries: the retry backoff grows with them
         self._lock_conn: asyncpg.Connection | None = None
@@ -117,29 +116,16 @@ class OutboxRelay:
     @property
     def stopping(self) -> bool:
         """True once ``stop()`` was called (a stopped relay stays stopped)."""
-        return self._stop.is_set()
-
-    async def wait_stopped(self, future: asyncio.Future[None]) -> bool:
-        """Wait for ``future`` or ``stop()``; True when the future finished."""
-        if future.done():
-            return True
-        stopper: asyncio.Future[Any] = asyncio.ensure_future(self._stop.wait())
-        waiting: set[asyncio.Future[Any]] = {future, stopper}
-        try:
-            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopper.cancel()
-        return future.done()
+        return self.signals.stopping
 
     def stop(self) -> None:
         """Ask ``run()`` to finish: in-flight batches are awaited and marked, then the lock is released."""
-        self._stop.set()
-        self.wake.set()
+        self.signals.stop.set()
+        self.signals.wake.set()
 
     async def pause(self, seconds: float) -> None:
         """Sleep that ``stop()`` interrupts."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
+        await self.signals.pause(seconds)
 
     async def run(self) -> None:
         """Compete for the lock, publish while holding it, recover from database and network errors."""
@@ -161,7 +147,7 @@ class OutboxRelay:
         """Delete rows published longer than ``retention`` ago now (the relay also does it periodically)."""
         conn: asyncpg.Connection = await asyncpg.connect(self.dsn)
         try:
-            return await delete_published(conn, self, chunk=chunk)
+            return await delete_published(conn, self.config, chunk=chunk)
         finally:
             await conn.close()
 
@@ -199,7 +185,12 @@ class OutboxRelay:
             producer = self.producer_factory(self.producer_config)
             self._set_active(True)
             log.info("relay.active", service=self.service)
-            await Pipeline(self, work, producer).run(lock_conn)
+            pipeline = Pipeline(self.config, self.signals, work, producer, failures=self.delivery_failures)
+            try:
+                self.delivery_failures = await pipeline.run(lock_conn)
+            except BaseException:
+                self.delivery_failures = pipeline.failures  # the count the period reached before it failed
+                raise
         finally:
             self._set_active(False)
             if producer is not None:
@@ -207,4 +198,4 @@ class OutboxRelay:
             await work.close(timeout=5)
 
     def _on_notify(self, *_args: Any) -> None:
-        self.wake.set()
+        self.signals.wake.set()

@@ -10,16 +10,15 @@ from __future__ import annotations
 import asyncpg
 import asyncpg.exceptions as pg
 import pytest
-from bookshelf_messaging._workers import INFRA_WAIT_MAX_S
 from bookshelf_messaging.errors import (
     ErrorKind,
     InfrastructureError,
     MessageTooLarge,
     PermanentError,
-    backoff_delay,
     classify_error,
     is_infrastructure_error,
 )
+from bookshelf_messaging.policy import INFRASTRUCTURE_BACKOFF
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 
@@ -130,5 +129,5 @@ def test_permanent_and_plain_failures() -> None:
 
 
 def test_the_wait_for_the_infrastructure_grows_and_is_bounded() -> None:
-    waits = [backoff_delay(n, base_s=1.0, max_s=INFRA_WAIT_MAX_S) for n in range(1, 7)]
+    waits = [INFRASTRUCTURE_BACKOFF.ceiling(n) for n in range(1, 7)]
     assert waits == [1.0, 2.0, 4.0, 5.0, 5.0, 5.0]

@@ -10,8 +10,9 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from bookshelf_contracts import BookAdded, Envelope, InvalidEnvelope, MessageValidationError, Money
 from bookshelf_messaging import context
-from bookshelf_messaging._processing import PartitionProcessor, RetryPolicy
+from bookshelf_messaging._processing import PartitionProcessor
 from bookshelf_messaging.outbox import Outbox, decode_headers, encode_headers, resolve_topic
+from bookshelf_messaging.policy import RetryPolicy
 from bookshelf_messaging.schema import create_statements, drop_statements
 from sqlalchemy.dialects import postgresql
 

@@ -5,22 +5,31 @@ from __future__ import annotations
 import asyncpg
 import pytest
 from bookshelf_contracts import TopicSpec
-from bookshelf_messaging._processing import RetryPolicy
-from bookshelf_messaging._relay_pipeline import retry_delay
 from bookshelf_messaging.admin import topic_plan
 from bookshelf_messaging.errors import InfrastructureError, PermanentError, is_infrastructure_error
 from bookshelf_messaging.lanes import lane_of, primary_has_work, subscribed_topics
+from bookshelf_messaging.policy import RELAY_BACKOFF, Backoff, RetryPolicy
 from bookshelf_messaging.relay import RECOVERABLE, lock_key
 from sqlalchemy import exc as sa_exc
 
 
 def test_consumer_backoff_doubles_and_caps() -> None:
     policy = RetryPolicy(max_retries=3, backoff_base_s=0.1, backoff_max_s=0.3)
-    assert [policy.delay(n) for n in range(5)] == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.3])
+    assert [policy.backoff.ceiling(n) for n in range(5)] == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.3])
 
 
 def test_relay_retry_delay_doubles_and_caps() -> None:
-    assert [retry_delay(n) for n in (1, 2, 3, 10)] == [0.5, 1.0, 2.0, 30.0]
+    assert [RELAY_BACKOFF.ceiling(n) for n in (1, 2, 3, 10)] == [0.5, 1.0, 2.0, 30.0]
+
+
+def test_backoff_uses_full_jitter_below_the_ceiling() -> None:
+    backoff = Backoff(base_s=1.0, max_s=8.0)
+    assert backoff.delay(3, rand=lambda: 0.0) == 0.0
+    assert backoff.delay(3, rand=lambda: 0.5) == pytest.approx(2.0)
+    assert backoff.delay(0) == 0.0
+    drawn = {backoff.delay(4) for _ in range(50)}
+    assert all(0.0 <= d <= 8.0 for d in drawn)
+    assert len(drawn) > 1  # drawn, not a fixed schedule
 
 
 def test_lane_of_and_subscriptions() -> None:

@@ -7,12 +7,13 @@ from typing import Any
 
 import faust
 import structlog
+from bookshelf_contracts import SAGA_INPUT_TOPICS
 from bookshelf_messaging import KafkaSettings
 from bookshelf_servicekit.logging import add_trace_ids
 from bookshelf_servicekit.runtime import EXIT_DEADLINE_S, arm_exit_deadline
 from bookshelf_servicekit.telemetry import configure_tracing
 
-from bookshelf_fulfillment.adapters.kafka import SAGA_INPUTS, configure_consumer, ensure_saga_topics
+from bookshelf_fulfillment.adapters.kafka import configure_consumer, ensure_saga_topics
 from bookshelf_fulfillment.adapters.progress import OffsetProgress
 from bookshelf_fulfillment.config import SERVICE, FulfillmentSettings
 from bookshelf_fulfillment.entrypoints.web import register_views
@@ -48,7 +49,7 @@ def build_worker(
     partitions = ensure_saga_topics(kafka)
     progress = OffsetProgress()
     configure_consumer(
-        fetch_max_wait_ms=settings.fetch_max_wait_ms, rewind_topics=SAGA_INPUTS, progress=progress
+        fetch_max_wait_ms=settings.fetch_max_wait_ms, rewind_topics=SAGA_INPUT_TOPICS, progress=progress
     )
     worker = SagaWorker(settings, kafka, partitions, progress)
     register_views(worker)

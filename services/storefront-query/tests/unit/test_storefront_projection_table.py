@@ -10,13 +10,15 @@ from bookshelf_contracts import (
     CATALOG_BOOKS,
     INVENTORY_STOCK,
     ORDERING_ORDERS,
+    SHIPPING_SHIPMENTS,
     OrderCancelled,
     OrderConfirmed,
 )
 from bookshelf_messaging import BatchHandler
+from bookshelf_storefront.config import StorefrontSettings
 from bookshelf_storefront.domain.sales import OrderSales, SaleLine
 from bookshelf_storefront.domain.tracking import Tracking
-from bookshelf_storefront.entrypoints.consumers import live_handlers
+from bookshelf_storefront.entrypoints.consumers import consumer_plan, live_handlers
 from bookshelf_storefront.service_layer.projections import (
     PROJECTIONS,
     project,
@@ -154,3 +156,13 @@ async def test_a_batch_locks_each_order_once_and_ends_like_one_event_at_a_time()
     assert batched.reports.orders == one_by_one.reports.orders
     assert batched.reports.sales == one_by_one.reports.sales
     assert batched.tracking.rows == one_by_one.tracking.rows
+
+
+def test_the_live_consumers_follow_the_read_models_topics() -> None:
+    settings = StorefrontSettings()
+    assert consumer_plan(settings) == [
+        (settings.catalog_group, CATALOG_BOOKS, ("storefront", "catalog", "reports")),
+        (settings.inventory_group, INVENTORY_STOCK, ("storefront",)),
+        (settings.orders_group, ORDERING_ORDERS, ("reports", "tracking")),
+        (settings.shipments_group, SHIPPING_SHIPMENTS, ("tracking",)),
+    ]

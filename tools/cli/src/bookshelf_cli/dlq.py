@@ -32,9 +32,21 @@ dlq_app = typer.Typer(
 T = TypeVar("T")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 MaxReplays = Annotated[
-    int, typer.Option("--max-replays", min=1, help="Refuse entries already replayed this many times.")
+    int | None,
+    typer.Option(
+        "--max-replays",
+        min=1,
+        help="Refuse entries already replayed this many times [default: the replay limit, 5].",
+    ),
 ]
 LIST_HINT = "`bookshelf dlq list` shows the open entries"
+
+
+def _replay_limit(max_replays: int | None) -> int:
+    """``--max-replays``, else the shared replay limit (``bookshelf_messaging.policy.REPLAY_LIMIT``)."""
+    from bookshelf_messaging.policy import REPLAY_LIMIT
+
+    return REPLAY_LIMIT if max_replays is None else max_replays
 
 
 @contextmanager
@@ -104,7 +116,7 @@ def inspect(
 @dlq_app.command("replay")
 def replay(
     entry_id: Annotated[str, typer.Argument(help="Entry id from `dlq list`.")],
-    max_replays: MaxReplays = 5,
+    max_replays: MaxReplays = None,
     from_original: Annotated[
         bool,
         typer.Option(
@@ -118,10 +130,11 @@ def replay(
 
     with _store() as store:
         try:
+            limit = _replay_limit(max_replays)
             if from_original:
-                entry = store.replay_from_original(entry_id, max_replays=max_replays)
+                entry = store.replay_from_original(entry_id, max_replays=limit)
             else:
-                entry = store.replay(entry_id, max_replays=max_replays)
+                entry = store.replay(entry_id, max_replays=limit)
         except DeadLetterNotFound as exc:
             _not_found(exc)
             return
@@ -208,10 +221,11 @@ def replay_all(
     rate: Annotated[
         float, typer.Option("--rate", min=0, help="At most N entries per second (0: no limit).")
     ] = 0,
-    max_replays: MaxReplays = 5,
+    max_replays: MaxReplays = None,
     json_output: JsonOption = False,
 ) -> None:
     """Replay every matching entry of a topic (oldest first); `--dry-run` prints counts by error type."""
+    max_replays = _replay_limit(max_replays)
     with _store(topic) as store:
         entries = list(reversed(_select(store, topic, error_type)))
         whole = [e for e in entries if e.replay_refusal() is None]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 from bookshelf_infra._proc import die_with_parent_hook
+from bookshelf_messaging.policy import RESTART_BACKOFF
 
 from bookshelf_cli.services import ServiceSpec
 
@@ -92,17 +93,17 @@ def wait_ready(children: list[Child], timeout: float = 60.0) -> dict[str, bool]:
 
 
 def restart_crashed(children: list[Child]) -> None:
-    """Restart children that exited, with exponential backoff (1 s doubling to 30 s)."""
+    """Restart children that exited, with the shared restart backoff (1 s doubling to 30 s, jittered)."""
     now = time.monotonic()
     for child in children:
         code = child.exited()
         if code is None:
             continue
         if child.next_restart_at == 0.0:
-            delay = min(30.0, 2.0**child.restarts)
+            delay = RESTART_BACKOFF.delay(child.restarts + 1)
             child.next_restart_at = now + delay
             print(
-                f"{child.spec.name} exited with {code}; restarting in {delay:.0f}s "
+                f"{child.spec.name} exited with {code}; restarting in {delay:.1f}s "
                 f"(log: {child.log_path})\n{child.log_tail()}",
                 file=sys.stderr,
             )

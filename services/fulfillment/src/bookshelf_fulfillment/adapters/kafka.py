@@ -18,7 +18,13 @@ from typing import Any, ClassVar
 
 import faust
 import structlog
-from bookshelf_contracts import TOPICS
+from bookshelf_contracts import (
+    INVENTORY_COMMANDS,
+    ORDERING_COMMANDS,
+    SAGA_INPUT_TOPICS,
+    SHIPPING_COMMANDS,
+    TOPICS,
+)
 from bookshelf_messaging import KafkaSettings
 from bookshelf_messaging.admin import create_topics_sync, topic_plan
 from confluent_kafka.admin import AdminClient
@@ -31,8 +37,7 @@ from bookshelf_fulfillment.adapters.progress import OffsetProgress
 
 log = structlog.get_logger("bookshelf.fulfillment")
 
-SAGA_INPUTS = ("ordering.orders", "inventory.reservations", "shipping.shipments")
-COMMAND_TOPICS = ("inventory.commands", "ordering.commands", "shipping.commands")
+COMMAND_TOPICS = (INVENTORY_COMMANDS, ORDERING_COMMANDS, SHIPPING_COMMANDS)
 
 
 class PartitioningError(RuntimeError):
@@ -200,9 +205,9 @@ def ensure_saga_topics(kafka: KafkaSettings) -> int:
     The worker may start before `bookshelf run` or a deploy Job created them; a topic that exists is
     left as it is. Raises PartitioningError when the inputs' partition counts differ.
     """
-    specs = [spec for spec in TOPICS if spec.name in (*SAGA_INPUTS, *COMMAND_TOPICS)]
+    specs = [spec for spec in TOPICS if spec.name in (*SAGA_INPUT_TOPICS, *COMMAND_TOPICS)]
     create_topics_sync(kafka, topic_plan(specs))
-    counts = partition_counts(kafka, list(SAGA_INPUTS))
+    counts = partition_counts(kafka, list(SAGA_INPUT_TOPICS))
     if len(set(counts.values())) != 1:
         raise PartitioningError(
             f"the saga's inputs must have equal partition counts (co-partitioned by order_id), got {counts}"

@@ -7,7 +7,8 @@ batch with the inbox claimed in it, a failing message re-run alone with retries 
 dead-lettered, unreadable records dead-lettered at once, unknown types skipped. Only when that
 returned (everything committed in PostgreSQL, every dead letter acknowledged by the broker) are the
 events acknowledged and their offsets recorded as handled (``OffsetProgress``), which is what the
-commit is clamped to. A database or broker failure retries the batch after a pause, forever: it is
+commit is clamped to. A database or broker failure retries the batch after a pause (the shared
+``INFRASTRUCTURE_BACKOFF``), forever: it is
 never the message's fault, and nothing is acknowledged meanwhile.
 
 Events of one order are in one partition number of the three inputs and keep their stream order
@@ -23,6 +24,7 @@ from typing import Any, cast
 
 import structlog
 from bookshelf_messaging._processing import PartitionProcessor
+from bookshelf_messaging.policy import INFRASTRUCTURE_BACKOFF, Backoff
 
 from bookshelf_fulfillment import metrics
 from bookshelf_fulfillment.adapters.dead_letters import ConsumedRecord, record_of
@@ -40,7 +42,7 @@ class SagaAgent:
         progress: OffsetProgress,
         *,
         batch_max: int,
-        retry_after_s: float = 1.0,
+        retry_after_s: float = INFRASTRUCTURE_BACKOFF.base_s,
     ) -> None:
         self.processor = processor
         self.progress = progress
@@ -98,7 +100,8 @@ class SagaAgent:
             except Exception as exc:  # the processor raises only when the database or broker failed
                 failures += 1
                 log.warning("saga.batch_failed", error=repr(exc), records=len(records), attempt=failures)
-                await asyncio.sleep(self.retry_after_s)  # backoff while the infrastructure recovers
+                # The runner's wait while the infrastructure recovers: doubling, capped, jittered.
+                await asyncio.sleep(Backoff(self.retry_after_s, INFRASTRUCTURE_BACKOFF.max_s).delay(failures))
         for record in records:
             self.progress.handled((record.topic, record.partition), record.offset)
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)

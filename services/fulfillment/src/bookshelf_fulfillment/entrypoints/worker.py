@@ -17,7 +17,7 @@ from typing import Any
 import faust
 import sqlalchemy as sa
 import structlog
-from bookshelf_contracts import topic_spec
+from bookshelf_contracts import SAGA_INPUT_TOPICS, topic_spec
 from bookshelf_messaging import (
     KafkaSettings,
     Outbox,
@@ -33,7 +33,6 @@ from bookshelf_fulfillment import metrics
 from bookshelf_fulfillment.adapters import queries, repository
 from bookshelf_fulfillment.adapters.dead_letters import DeadLetterWriter
 from bookshelf_fulfillment.adapters.kafka import (
-    SAGA_INPUTS,
     SagaApp,
     SagaTableManager,
     broker_credentials,
@@ -89,7 +88,7 @@ def build_app(settings: FulfillmentSettings, kafka: KafkaSettings) -> faust.App:
 
 def saga_message_types() -> list[str]:
     """Every message type of the saga's inputs (types without a rule are recorded and ignored)."""
-    return [name for topic in SAGA_INPUTS for name in topic_spec(topic).types]
+    return [name for topic in SAGA_INPUT_TOPICS for name in topic_spec(topic).types]
 
 
 class SagaWorker:
@@ -113,7 +112,7 @@ class SagaWorker:
         self.relay = OutboxRelay(settings.database_url, service=SERVICE, kafka=kafka)
         self.watchdog = StallWatchdog(settings.watchdog_stall_s)
         self._relay_done = asyncio.Event()
-        inputs = self.app.topic(*SAGA_INPUTS, partitions=partitions, **RAW)
+        inputs = self.app.topic(*SAGA_INPUT_TOPICS, partitions=partitions, **RAW)
         self.app.agent(inputs, name="fulfillment.saga-agent")(self.agent.run)
         self.app.timer(settings.deadline_check_interval_s, name="fulfillment.deadline-timer")(
             self.check_deadlines
@@ -154,7 +153,7 @@ class SagaWorker:
         """How many input partitions this worker owns now."""
         if not self.app.started:
             return 0
-        return sum(1 for tp in self.app.consumer.assignment() if tp.topic in SAGA_INPUTS)
+        return sum(1 for tp in self.app.consumer.assignment() if tp.topic in SAGA_INPUT_TOPICS)
 
     async def check_deadlines(self) -> None:
         """Timer: run the timeout step for every instance whose deadline passed (in batches)."""
@@ -175,7 +174,7 @@ class SagaWorker:
         consumer: Any = self.app.consumer
         if not self.consuming or not consumer.flow_active:
             return
-        assigned = [tp for tp in consumer.assignment() if tp.topic in SAGA_INPUTS]
+        assigned = [tp for tp in consumer.assignment() if tp.topic in SAGA_INPUT_TOPICS]
         self.watchdog.keep_only(assigned)
         now, idle = time.monotonic(), self.agent.idle
         for tp in assigned:

@@ -1,24 +1,22 @@
 """``bookshelf trace`` without the observatory: read every topic from the beginning and filter.
 
-A throwaway consumer (its own group id, never committing) is assigned every partition of every topic
-the indexer reads (``OBSERVATORY_TOPIC_PATTERN``) at its beginning and reads to the end each partition had when the scan started (partition EOF, from
-the fetch high watermark). Records are kept by their ``correlation_id`` header (or, for an order id,
-their key); tombstones of ``.dlq`` topics close the entries they name. Then the same tree builder as
+``bookshelf_messaging.scan`` reads every topic the indexer reads (``OBSERVATORY_TOPIC_PATTERN``) from
+its beginning to the end each partition had when the scan started. Records are kept by their
+``correlation_id`` header (or, for an order id, their key); tombstones of ``.dlq`` topics close the entries they name. Then the same tree builder as
 the index runs. Slower than the index (it reads everything), but needs nothing but the broker.
 """
 
 from __future__ import annotations
 
 import re
-import time
-import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bookshelf_contracts.topics import DLQ_SUFFIX
 from bookshelf_messaging import KafkaSettings
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
+from bookshelf_messaging.scan import scan_to_end
+from confluent_kafka import Message
 
 from bookshelf_observatory.config import TOPIC_PATTERN
 from bookshelf_observatory.domain.records import DeadLetterMeta, IndexedMessage, Tombstone, parse_record
@@ -73,53 +71,20 @@ class TopicScan:
         return _trace(query, ids, first)
 
     def _scan(self, keep: Any) -> _Found:
-        consumer = Consumer(
-            {
-                **self.kafka.confluent_config(),
-                "group.id": f"bookshelf-trace-scan-{uuid.uuid4().hex[:8]}",
-                "enable.auto.commit": False,
-                "enable.partition.eof": True,
-                "auto.offset.reset": "earliest",
-                "fetch.wait.max.ms": 10,
-            }
-        )
-        try:
-            partitions = self._partitions(consumer)
-            consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in partitions])
-            return self._read(consumer, set(partitions), keep)
-        finally:
-            consumer.close()
-
-    def _partitions(self, consumer: Consumer) -> list[tuple[str, int]]:
-        metadata = consumer.list_topics(timeout=min(self.timeout_s, 15.0))
+        found = _Found()
 
         def wanted(name: str) -> bool:
             return name in self.topics if self.topics is not None else bool(self.pattern.match(name))
 
-        return sorted(
-            (name, partition)
-            for name, meta in metadata.topics.items()
-            if meta.error is None and wanted(name)
-            for partition in meta.partitions
+        scan_to_end(
+            self.kafka,
+            wanted,
+            lambda msg: _collect(found, msg, keep),
+            group_prefix="bookshelf-trace-scan-",
+            timeout_s=self.timeout_s,
+            what="scanning the topics",
+            metadata_timeout_s=min(self.timeout_s, 15.0),
         )
-
-    def _read(self, consumer: Consumer, pending: set[tuple[str, int]], keep: Any) -> _Found:
-        found = _Found()
-        deadline = time.monotonic() + self.timeout_s
-        while pending:
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"scanning the topics did not reach the end of {sorted(pending)[:3]} in {self.timeout_s:g} s; "
-                    f"is the broker at {self.kafka.bootstrap_servers} reachable?"
-                )
-            for msg in consumer.consume(num_messages=1000, timeout=0.1):
-                err = msg.error()
-                if err is None:
-                    _collect(found, msg, keep)
-                elif err.code() == KafkaError._PARTITION_EOF:
-                    pending.discard((msg.topic() or "", msg.partition() or 0))
-                else:
-                    raise KafkaException(err)
         return found
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from bookshelf_messaging import REPLAY_LIMIT
 from bookshelf_servicekit.no_body import NoBody
 from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -79,7 +80,7 @@ async def replay(
     runtime: Runtime,
     __: NoBody,
     entry_id: EntryId,
-    max_replays: Annotated[int, Query(ge=1, le=100)] = 5,
+    max_replays: Annotated[int, Query(ge=1, le=100)] = REPLAY_LIMIT,
     from_original: Annotated[
         bool, Query(description="Re-read the whole record at its original offset (an entry cut to 64 KiB)")
     ] = False,

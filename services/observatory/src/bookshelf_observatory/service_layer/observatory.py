@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from bookshelf_messaging import DeadLetterStore, KafkaSettings
+from bookshelf_messaging import REPLAY_LIMIT, DeadLetterStore, KafkaSettings
 from bookshelf_messaging.dlq_store import dlq_topic_name
 from bookshelf_servicekit import Conflict, NotFound
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -125,7 +125,7 @@ class Observatory:
         return dead_letter_detail(letter)
 
     async def replay(
-        self, entry_id: str, max_replays: int = 5, *, from_original: bool = False
+        self, entry_id: str, max_replays: int = REPLAY_LIMIT, *, from_original: bool = False
     ) -> dict[str, Any]:
         """Re-publish an open entry to its original topic and close it (``DeadLetterStore.replay``, or
         ``replay_from_original`` for a cut entry)."""

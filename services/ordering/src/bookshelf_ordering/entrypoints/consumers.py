@@ -21,9 +21,6 @@ from bookshelf_ordering.service_layer.handlers import COMMAND_HANDLERS
 from bookshelf_ordering.service_layer.replica import EVENT_HANDLERS, on_book_events
 from bookshelf_ordering.service_layer.unit_of_work import UnitOfWork
 
-COMMANDS_GROUP = "ordering.commands"
-CATALOG_REPLICA_GROUP = "ordering.catalog-replica"
-
 ServiceHandler = Callable[[Any, UnitOfWork], Awaitable[None]]
 
 
@@ -65,7 +62,7 @@ def commands_runner(
     session_factory: async_sessionmaker[AsyncSession],
     outbox: Outbox,
     kafka: KafkaSettings,
-    group_id: str = COMMANDS_GROUP,
+    group_id: str,
 ) -> ConsumerRunner:
     """Consumes ``ordering.commands`` (ConfirmOrder, CancelOrder, MarkOrderShipped, MarkOrderDelivered)."""
     return ConsumerRunner(
@@ -77,7 +74,7 @@ def catalog_runner(
     session_factory: async_sessionmaker[AsyncSession],
     outbox: Outbox,
     kafka: KafkaSettings,
-    group_id: str = CATALOG_REPLICA_GROUP,
+    group_id: str,
 ) -> ConsumerRunner:
     """Consumes ``catalog.books`` and its ``.bulk`` lane into the catalog replica."""
     return ConsumerRunner(

@@ -43,6 +43,11 @@ READ_MODELS: dict[str, ReadModel] = {m.name: m for m in (STOREFRONT, CATALOG, RE
 ALL = "all"
 
 
+def fed_by(topic: str) -> tuple[str, ...]:
+    """The names of the read models ``topic`` feeds, in ``READ_MODELS`` order."""
+    return tuple(model.name for model in READ_MODELS.values() if topic in model.topics)
+
+
 class UnknownReadModel(ValueError):
     """A read-model name that is neither one of ``READ_MODELS`` nor ``all``."""
 

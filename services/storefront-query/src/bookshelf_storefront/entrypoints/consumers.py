@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_storefront.adapters.stores import SqlStores
 from bookshelf_storefront.config import StorefrontSettings
+from bookshelf_storefront.domain.read_models import fed_by
 from bookshelf_storefront.service_layer.projections import Projection, project_batch, projections_for
 
 
@@ -59,13 +60,15 @@ def live_handlers(topic: str, models: Sequence[str]) -> dict[str, BatchHandler]:
 
 
 def consumer_plan(settings: StorefrontSettings) -> list[tuple[str, str, tuple[str, ...]]]:
-    """``(group, topic, read models)`` of every live consumer."""
-    return [
-        (settings.catalog_group, CATALOG_BOOKS, ("storefront", "catalog", "reports")),
-        (settings.inventory_group, INVENTORY_STOCK, ("storefront",)),
-        (settings.orders_group, ORDERING_ORDERS, ("reports", "tracking")),
-        (settings.shipments_group, SHIPPING_SHIPMENTS, ("tracking",)),
-    ]
+    """``(group, topic, read models)`` of every live consumer: one group per source topic, feeding the
+    read models ``domain.read_models`` says the topic feeds."""
+    groups = {
+        CATALOG_BOOKS: settings.catalog_group,
+        INVENTORY_STOCK: settings.inventory_group,
+        ORDERING_ORDERS: settings.orders_group,
+        SHIPPING_SHIPMENTS: settings.shipments_group,
+    }
+    return [(group, topic, fed_by(topic)) for topic, group in groups.items()]
 
 
 def consumers(
