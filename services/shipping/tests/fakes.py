@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 from uuid import UUID
 
-from bookshelf_contracts import Event
+from bookshelf_contracts import Message
+from bookshelf_messaging.outbox import Lane
 from bookshelf_shipping.domain.exceptions import TrackingNumberTaken
 from bookshelf_shipping.domain.model import Refusal, Shipment
 from bookshelf_shipping.service_layer.unit_of_work import RefusalRepository, ShipmentRepository, UnitOfWork
@@ -73,9 +74,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self,
         shipments: dict[UUID, Shipment] | None = None,
         refusals: dict[UUID, Refusal] | None = None,
-        published: list[Event] | None = None,
+        published: list[Message] | None = None,
     ) -> None:
-        super().__init__()
         self.shipment_rows = shipments if shipments is not None else {}
         self.refusal_rows = refusals if refusals is not None else {}
         self.published = published if published is not None else []
@@ -86,5 +86,11 @@ class InMemoryUnitOfWork(UnitOfWork):
         """A new unit of work over the same stored data and published list (the next transaction)."""
         return InMemoryUnitOfWork(self.shipment_rows, self.refusal_rows, self.published)
 
-    async def _publish(self, event: Event) -> None:
-        self.published.append(event)
+    async def _publish_events(self, events: list[Message], lane: Lane) -> None:
+        self.published.extend(events)
+
+    async def _commit(self) -> None:
+        """The caller owns the transaction (nothing to do in memory)."""
+
+    async def rollback(self) -> None:
+        """Nothing to undo: a failed handler's changes are not read again."""

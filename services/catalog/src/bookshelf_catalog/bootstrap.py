@@ -32,7 +32,7 @@ def bootstrap(
     engine = create_engine(settings.database_url)
     session_factory = create_session_factory(engine)
     outbox = Outbox(service=SERVICE)
-    bus = MessageBus(lambda: SqlAlchemyUnitOfWork(outbox, session_factory))
+    bus = MessageBus(lambda: SqlAlchemyUnitOfWork.begin(session_factory, outbox))
     app = build_app(settings, bus, BookQueries(session_factory))
     relay = OutboxRelay(settings.database_url, service=SERVICE, kafka=kafka, **(relay_options or {}))
     consumers = [supplier_feed_runner(bus, outbox, session_factory, kafka, **(consumer_options or {}))]

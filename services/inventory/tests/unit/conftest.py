@@ -18,10 +18,15 @@ class FakeUnitOfWork(UnitOfWork):
         self.books = FakeBookReplica()
         self.published: list[Event] = []
 
-    async def flush_events(self) -> None:
-        self.published.extend(self.collect_events())
+    async def _publish_events(self, events: list[Any], lane: str) -> None:
+        self.published.extend(events)
+
+    async def _commit(self) -> None:
         self.stock.seen.clear()
         self.reservations.seen.clear()
+
+    async def rollback(self) -> None:
+        pass
 
 
 @pytest.fixture

@@ -40,14 +40,14 @@ def _book_added(book_id: uuid.UUID, isbn: str | None = None, title: str = "Dune"
 async def _add_book(uow: Any, isbn: str | None = None, initial: int = 10) -> uuid.UUID:
     book_id = uuid.uuid4()
     await handlers.add_inventory(_book_added(book_id, isbn), uow, initial_stock=initial)
-    await uow.flush_events()
+    await uow.commit()
     uow.published.clear()
     return book_id
 
 
 async def _run(uow: Any, handler: Any, message: Any) -> list[Event]:
     await handler(message, uow)
-    await uow.flush_events()
+    await uow.commit()
     published, uow.published = list(uow.published), []
     return published
 
@@ -61,7 +61,7 @@ async def test_book_added_creates_the_record_once(inventory_uow: Any) -> None:
     event = _book_added(book_id)
     await handlers.add_inventory(event, inventory_uow, initial_stock=7)
     await handlers.add_inventory(event, inventory_uow, initial_stock=7)
-    await inventory_uow.flush_events()
+    await inventory_uow.commit()
     assert inventory_uow.published == [
         InventoryLevelChanged(book_id=book_id, on_hand=7, reserved=0, available=7, version=1)
     ]
@@ -95,7 +95,7 @@ async def test_refused_reservation_is_stored_and_answered_again(inventory_uow: A
     assert [type(e) for e in refused] == [StockReservationFailed]
     # Even after a restock, the same order answers its stored refusal (no second decision).
     await handlers.restock(book_id, 10, inventory_uow)
-    await inventory_uow.flush_events()
+    await inventory_uow.commit()
     inventory_uow.published.clear()
     again = await _run(inventory_uow, handlers.reserve_stock, _reserve(order_id, (book_id, 3)))
     assert again == refused

@@ -71,7 +71,7 @@ def supplier_payload_handler(bus: MessageBus, outbox: Outbox) -> SupplierHandler
             SUPPLIER_PAYLOADS.labels(label, outcome).inc()
             return
         try:
-            book = await bus.handle_in(command, SqlAlchemyUnitOfWork(outbox, session=session))
+            book = await bus.handle_in(command, SqlAlchemyUnitOfWork.join(session, outbox))
         except InvalidBook as exc:
             SUPPLIER_PAYLOADS.labels(label, "rejected").inc()
             raise PermanentError(str(invalid_from_domain(exc))) from exc

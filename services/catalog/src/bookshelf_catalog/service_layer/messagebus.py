@@ -7,6 +7,7 @@ Kafka consumers call ``handle_in`` with a unit of work joined to the runner's tr
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from bookshelf_servicekit.idempotency import IdempotencyRequest, StoredResponse, run_idempotent
@@ -17,11 +18,11 @@ from bookshelf_catalog.service_layer.unit_of_work import UnitOfWork
 
 
 class MessageBus:
-    """Dispatches commands to ``handlers`` inside units of work made by ``uow_factory``."""
+    """Dispatches commands to ``handlers`` inside units of work ``uow_factory`` opens (``async with``)."""
 
     def __init__(
         self,
-        uow_factory: Callable[[], UnitOfWork],
+        uow_factory: Callable[[], AbstractAsyncContextManager[UnitOfWork]],
         handlers: Mapping[type[Command], Handler] = COMMAND_HANDLERS,
     ) -> None:
         self.uow_factory = uow_factory

@@ -80,12 +80,12 @@ def consumer_handler(handler: handlers.Handler, outbox: Outbox, *, locks_stock: 
     async def handle(message: Message, envelope: Envelope, session: AsyncSession) -> None:
         if locks_stock:
             await take_stock_writers_lock(session)
-        uow = SqlUnitOfWork(session, outbox)
+        uow = SqlUnitOfWork.join(session, outbox)
         try:
             await handler(message, uow)
         except PERMANENT as exc:
             raise PermanentError(f"{type(exc).__name__}: {exc}") from exc
-        await uow.flush_events()
+        await uow.commit()
 
     return handle
 
@@ -96,7 +96,7 @@ def details_batch_handler(outbox: Outbox) -> BatchHandler:
     async def handle_batch(batch: Sequence[tuple[Any, Envelope]], session: AsyncSession) -> None:
         """Apply a run of BookDetailsUpdated to the catalog replica with one executemany."""
         await handlers.update_many_book_details(
-            [message for message, _ in batch], SqlUnitOfWork(session, outbox)
+            [message for message, _ in batch], SqlUnitOfWork.join(session, outbox)
         )
 
     return BatchHandler(handle_batch)

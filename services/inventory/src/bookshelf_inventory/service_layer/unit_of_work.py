@@ -1,19 +1,20 @@
 """The unit of work: repositories bound to one transaction, and the hand-off of events to the outbox.
 
 Aggregates record events; ``collect_events`` drains them from every aggregate the repositories
-handed out, and ``flush_events`` writes them to the outbox in the same transaction, so an event
-exists exactly when its change commits. Who owns the transaction differs: an HTTP request opens its
-own (``transaction``), a consumer handler runs in the runner's (the one that also writes the inbox).
+handed out, and ``commit`` writes them to the outbox in the same transaction
+(``bookshelf_messaging.unit_of_work``), so an event exists exactly when its change commits. The caller
+owns the transaction: an HTTP request opens one (``adapters.unit_of_work.transaction``), a consumer
+handler runs in the runner's (the one that also writes the inbox).
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 from uuid import UUID
 
-from bookshelf_contracts import Event
+from bookshelf_messaging.unit_of_work import Recorder
+from bookshelf_messaging.unit_of_work import UnitOfWork as SharedUnitOfWork
 
 from bookshelf_inventory.domain.reservation import Reservation
 from bookshelf_inventory.domain.stock import StockRecord
@@ -71,26 +72,18 @@ class BookReplica(Protocol):
         ...
 
 
-class UnitOfWork(ABC):
-    """Repositories of one transaction plus the event hand-off."""
+class UnitOfWork(SharedUnitOfWork):
+    """Repositories of one transaction; the shared base hands their events to the outbox on ``commit``."""
 
     stock: StockRepository
     reservations: ReservationRepository
     books: BookReplica
 
-    def collect_events(self) -> list[Event]:
-        """Drain the recorded events: reservation events first, then stock levels."""
-        events: list[Event] = []
-        for recorded in [r.events for r in self.reservations.seen] + [s.events for s in self.stock.seen]:
-            events.extend(recorded)
-            recorded.clear()
-        return events
+    def seen(self) -> Iterable[Recorder]:
+        """Reservations first, then stock records: their events go out in that order."""
+        return [*self.reservations.seen, *self.stock.seen]
 
     def discard(self, *records: StockRecord) -> None:
         """Forget in-memory changes of records that will not be saved (their events are dropped)."""
         for record in records:
             record.events.clear()
-
-    @abstractmethod
-    async def flush_events(self) -> None:
-        """Hand the collected events to the outbox of this transaction."""

@@ -1,64 +1,38 @@
-"""The SQL unit of work: ``UnitOfWork`` on one SQLAlchemy session and the service's outbox.
+"""Ordering's SQL unit of work: the shared ``SqlUnitOfWork`` with the orders, the catalog replica and
+the Idempotency-Key store on its session.
 
-``commit`` writes every event the touched aggregates recorded into the outbox through the same
-session, then commits when the unit owns the transaction; inside a consumer (the runner's
-transaction, which also inserts the inbox row) it only hands the events over and the runner commits.
+``SqlUnitOfWork.begin(session_factory, outbox)`` owns its transaction (HTTP requests);
+``SqlUnitOfWork.join(session, outbox)`` runs in the consumer runner's. Either way ``commit()`` hands
+the events of every order seen to the outbox (keyed by order_id, the topic's key).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from bookshelf_messaging import Outbox
+from bookshelf_messaging.unit_of_work import Recorder
+from bookshelf_messaging.unit_of_work import SqlUnitOfWork as SharedSqlUnitOfWork
 from bookshelf_servicekit.idempotency import SqlIdempotencyRepository
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookshelf_ordering.adapters.repository import SqlCatalogReplica, SqlOrderRepository
 
 
-def utcnow() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
-
-
-class SqlUnitOfWork:
-    """``UnitOfWork`` on one SQLAlchemy session and the service's outbox."""
+class SqlUnitOfWork(SharedSqlUnitOfWork):
+    """``service_layer.unit_of_work.UnitOfWork`` on SQL."""
 
     def __init__(self, session: AsyncSession, outbox: Outbox, *, owns_transaction: bool) -> None:
-        self.session = session
-        self.outbox = outbox
-        self.owns_transaction = owns_transaction
+        super().__init__(session, outbox, owns_transaction=owns_transaction)
         self.orders = SqlOrderRepository(session)
         self.books = SqlCatalogReplica(session)
         self.idempotency = SqlIdempotencyRepository(session)
 
+    def seen(self) -> Iterable[Recorder]:
+        """The orders read or added in this transaction."""
+        return self.orders.seen
+
     def now(self) -> datetime:
         """The time transitions are stamped with."""
-        return utcnow()
-
-    async def commit(self) -> None:
-        """Hand recorded events to the outbox (keyed by order_id), then commit if we own the transaction."""
-        events: list[Any] = []
-        keys: list[str | None] = []
-        for order in self.orders.seen:
-            for event in order.pull_events():
-                events.append(event)
-                keys.append(str(order.order_id))
-        if len(events) == 1:
-            await self.outbox.add(self.session, events[0], key=keys[0])
-        elif events:
-            await self.outbox.add_many(self.session, events, keys=keys)
-        if self.owns_transaction:
-            await self.session.commit()
-
-
-@asynccontextmanager
-async def sql_unit_of_work(
-    session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
-) -> AsyncIterator[SqlUnitOfWork]:
-    """A unit of work that owns its transaction; leaving without ``commit`` rolls back."""
-    async with session_factory() as session:
-        yield SqlUnitOfWork(session, outbox, owns_transaction=True)
+        return datetime.now(UTC)

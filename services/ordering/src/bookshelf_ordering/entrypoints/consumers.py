@@ -33,7 +33,7 @@ def runner_handler(handler: ServiceHandler, outbox: Outbox) -> Handler:
 
     async def handle(message: Message, envelope: Envelope, session: AsyncSession) -> None:
         """Run the service handler on a unit of work over the runner's session."""
-        uow = SqlUnitOfWork(session, outbox, owns_transaction=False)
+        uow = SqlUnitOfWork.join(session, outbox)
         try:
             await handler(message, uow)
         except OrderNotFound as exc:
@@ -52,7 +52,7 @@ def replica_batch_handler(outbox: Outbox) -> BatchHandler:
 
     async def handle_batch(batch: Sequence[tuple[Any, Envelope]], session: AsyncSession) -> None:
         """Apply a run of catalog events to the replica with one statement."""
-        uow = SqlUnitOfWork(session, outbox, owns_transaction=False)
+        uow = SqlUnitOfWork.join(session, outbox)
         await on_book_events([message for message, _ in batch], uow)
 
     return BatchHandler(handle_batch)

@@ -23,7 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_ordering.adapters import queries
-from bookshelf_ordering.adapters.unit_of_work import SqlUnitOfWork, sql_unit_of_work
+from bookshelf_ordering.adapters.unit_of_work import SqlUnitOfWork
 from bookshelf_ordering.service_layer.access import OrderTokens
 
 
@@ -38,7 +38,7 @@ class OrderingDeps:
 
     def uow(self) -> AbstractAsyncContextManager[SqlUnitOfWork]:
         """A unit of work owning one transaction."""
-        return sql_unit_of_work(self.session_factory, self.outbox)
+        return SqlUnitOfWork.begin(self.session_factory, self.outbox)
 
 
 STATE_KEY = "ordering"

@@ -1,4 +1,5 @@
-"""The unit of work: one transaction, its repositories, and the hand-over of events to the outbox.
+"""The ports of ordering's handlers: repositories and the unit of work (``adapters.unit_of_work`` is
+the SQL one, built on the shared ``bookshelf_messaging.unit_of_work``).
 
 Handlers call ``await uow.commit()`` when their change is complete. ``commit`` writes every event the
 touched aggregates recorded into the outbox through the same session, then commits, so the change and

@@ -25,7 +25,7 @@ def command_handlers(outbox: Outbox, deps: ShippingDeps) -> Mapping[str, Handler
 
     async def on_command(message: Message, envelope: Envelope, session: AsyncSession) -> None:
         """Run the command's handler in the runner's transaction (inbox row, change, outbox rows)."""
-        await handle(message, SqlUnitOfWork(session, outbox), deps)
+        await handle(message, SqlUnitOfWork.join(session, outbox), deps)
 
     return {"CreateShipment": on_command, "CancelShipment": on_command}
 

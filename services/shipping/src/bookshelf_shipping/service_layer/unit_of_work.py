@@ -1,17 +1,20 @@
 """Ports the handlers use: repositories and the unit of work (implemented in adapters).
 
 A unit of work always joins a transaction its caller owns (the consumer runner's, or the one an HTTP
-route opens). ``commit()`` marks the work complete: it hands the events recorded by every shipment it
-handed out, and the messages announced explicitly, to the outbox in that transaction; the owner then
-commits, so the change and its events are stored together or not at all.
+route opens). ``commit()`` (``bookshelf_messaging.unit_of_work``) marks the work complete: it hands
+the events recorded by every shipment it handed out, and the messages announced explicitly, to the
+outbox in that transaction; the owner then commits, so the change and its events are stored together
+or not at all.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 from uuid import UUID
 
-from bookshelf_contracts import Event
+from bookshelf_messaging.unit_of_work import Recorder
+from bookshelf_messaging.unit_of_work import UnitOfWork as SharedUnitOfWork
 
 from bookshelf_shipping.domain.model import Refusal, Shipment
 
@@ -65,32 +68,13 @@ class RefusalRepository(abc.ABC):
         """Keep a refusal (an order already refused keeps its first refusal)."""
 
 
-class UnitOfWork(abc.ABC):
-    """The repositories of one transaction and the hand-over of events to the outbox."""
+class UnitOfWork(SharedUnitOfWork):
+    """The repositories of one transaction; the shared base hands the events of every shipment seen
+    (and the announced ones, such as ShipmentFailed or a repeated ShipmentCreated) to the outbox."""
 
     shipments: ShipmentRepository
     refusals: RefusalRepository
 
-    def __init__(self) -> None:
-        self._announced: list[Event] = []
-
-    def announce(self, event: Event) -> None:
-        """Queue an event no aggregate recorded (ShipmentFailed, a repeated ShipmentCreated)."""
-        self._announced.append(event)
-
-    def collect_events(self) -> list[Event]:
-        """Take the events of every shipment seen, then the announced ones."""
-        events: list[Event] = []
-        for shipment in self.shipments.seen:
-            events.extend(shipment.pull_events())
-        events.extend(self._announced)
-        self._announced = []
-        return events
-
-    async def commit(self) -> None:
-        """Hand every collected event to the outbox (the transaction's owner commits)."""
-        for event in self.collect_events():
-            await self._publish(event)
-
-    @abc.abstractmethod
-    async def _publish(self, event: Event) -> None: ...
+    def seen(self) -> Iterable[Recorder]:
+        """The shipments handed out or stored in this transaction."""
+        return self.shipments.seen
