@@ -5,7 +5,7 @@ Knows the envelope (``bookshelf_contracts``), never a business event. See docs/i
 
 from bookshelf_messaging import context
 from bookshelf_messaging.admin import create_topic, ensure_topics, ensure_topics_sync, topic_plan
-from bookshelf_messaging.consumer import ConsumerRunner
+from bookshelf_messaging.consumer import Consumer, ConsumerRunner, runners
 from bookshelf_messaging.db import create_engine, create_session_factory, to_asyncpg_dsn, to_sqlalchemy_url
 from bookshelf_messaging.dlq import DeadLetter, build_dead_letter, dlq_topic_for, entry_id
 from bookshelf_messaging.dlq_store import (
@@ -36,6 +36,7 @@ __all__ = [
     "REPLAY_LIMIT",
     "Backoff",
     "BatchHandler",
+    "Consumer",
     "ConsumerRunner",
     "DeadLetter",
     "DeadLetterNotFound",
@@ -70,6 +71,7 @@ __all__ = [
     "outbox_stats",
     "outbox_table",
     "primary_has_work",
+    "runners",
     "to_asyncpg_dsn",
     "to_sqlalchemy_url",
     "topic_plan",

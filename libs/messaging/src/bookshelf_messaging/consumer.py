@@ -13,8 +13,9 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -26,13 +27,28 @@ from bookshelf_messaging._processing import PartitionProcessor
 from bookshelf_messaging._workers import PartitionWorkers
 from bookshelf_messaging.dlq import Failure, write_dead_letter
 from bookshelf_messaging.errors import InfrastructureError, PermanentError
-from bookshelf_messaging.handlers import AnyHandler, BatchHandler, Handler
+from bookshelf_messaging.handlers import (
+    AnyHandler,
+    BatchHandler,
+    Handler,
+    HandlerTable,
+    UnitOfWorkFactory,
+    bind_handlers,
+)
 from bookshelf_messaging.inbox import purge_inbox
 from bookshelf_messaging.lanes import LaneController, lane_of, subscribed_topics
 from bookshelf_messaging.policy import CONSUMER_BACKOFF, INFRASTRUCTURE_BACKOFF, MAX_RETRIES, RetryPolicy
 from bookshelf_messaging.settings import KafkaSettings
 
-__all__ = ["BatchHandler", "ConsumerRunner", "Handler", "PermanentError", "RetryPolicy"]
+__all__ = [
+    "BatchHandler",
+    "Consumer",
+    "ConsumerRunner",
+    "Handler",
+    "PermanentError",
+    "RetryPolicy",
+    "runners",
+]
 
 log = structlog.get_logger("bookshelf.consumer")
 
@@ -40,6 +56,47 @@ FETCH_TIMEOUT_MS = 100  # how long one getmany waits for data: bounds stop() and
 PURGE_EVERY_S = 3600.0
 LAG_EVERY_S = 1.0
 DLQ_MAX_REQUEST_BYTES = 16 * 2**20
+
+
+@dataclass(frozen=True, slots=True)
+class Consumer:
+    """One consumer group of a service, declared: what it reads and what handles each message type.
+
+    ``handlers`` is keyed by contract class (or type name); ``options`` go to ``ConsumerRunner``
+    (``max_retries``, ``backoff_base_s``, ...).
+    """
+
+    group: str
+    topics: Sequence[str]
+    handlers: HandlerTable
+    lanes: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def runners(
+    consumers: Sequence[Consumer],
+    session_factory: async_sessionmaker[AsyncSession],
+    kafka: KafkaSettings,
+    *,
+    uow: UnitOfWorkFactory | None,
+    permanent: tuple[type[Exception], ...] = (),
+) -> list[ConsumerRunner]:
+    """A runner per declared consumer, each handler in a unit of work from ``uow`` (None: a service
+    with batch handlers only, such as storefront's projections)."""
+    return [
+        ConsumerRunner(
+            c.group,
+            c.topics,
+            c.handlers,
+            session_factory,
+            kafka,
+            uow=uow,
+            permanent=permanent,
+            lanes=c.lanes,
+            **c.options,
+        )
+        for c in consumers
+    ]
 
 
 class _RevokeListener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -60,16 +117,23 @@ class _RevokeListener(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class ConsumerRunner:
-    """Consumes topics for one consumer group and hands each message to its handler (see module doc)."""
+    """Consumes topics for one consumer group and hands each message to its handler (see module doc).
+
+    With ``uow`` (a unit-of-work factory over the runner's session), ``handlers`` is a service's table
+    keyed by contract class of ``handler(message, uow)`` (``handlers.bind_handlers``; ``permanent``
+    error types dead-letter at once); without it, ``{type name: Handler | BatchHandler}``.
+    """
 
     def __init__(
         self,
         group_id: str,
         topics: Sequence[str],
-        handlers: Mapping[str, AnyHandler],
+        handlers: Mapping[str, AnyHandler] | HandlerTable,
         session_factory: async_sessionmaker[AsyncSession],
         kafka: KafkaSettings,
         *,
+        uow: UnitOfWorkFactory | None = None,
+        permanent: tuple[type[Exception], ...] = (),
         lanes: bool = False,
         max_retries: int = MAX_RETRIES,
         backoff_base_s: float = CONSUMER_BACKOFF.base_s,
@@ -86,9 +150,14 @@ class ConsumerRunner:
         self.client_id = client_id or group_id
         self.inbox_retention = inbox_retention
         self.session_factory = session_factory
+        table = (
+            bind_handlers(cast(HandlerTable, handlers), uow, permanent)
+            if uow is not None
+            else cast(Mapping[str, AnyHandler], handlers)
+        )
         self.processor = PartitionProcessor(
             group_id,
-            handlers,
+            table,
             session_factory,
             self._dead_letter,
             RetryPolicy(max_retries, backoff_base_s, backoff_max_s),

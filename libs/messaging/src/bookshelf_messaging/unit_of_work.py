@@ -31,9 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_messaging.outbox import Lane, Outbox
 
-# Up to this many events are written one statement each (keeps per-key order trivially); more go in
-# bulk statements of OUTBOX_BATCH rows each.
-ONE_BY_ONE = 4
+# More than one event goes in bulk statements of OUTBOX_BATCH rows each (rows keep the events' order):
+# a round trip per event would hold inventory's stock writers lock, and every batch behind it, longer.
 OUTBOX_BATCH = 5_000
 
 
@@ -134,9 +133,8 @@ class SqlUnitOfWork(UnitOfWork):
         return envelope.message_id
 
     async def _publish_events(self, events: list[Message], lane: Lane) -> None:
-        if len(events) <= ONE_BY_ONE:
-            for event in events:
-                await self.outbox.add(self.session, event, lane=lane)
+        if len(events) == 1:
+            await self.outbox.add(self.session, events[0], lane=lane)
             return
         for start in range(0, len(events), OUTBOX_BATCH):
             await self.outbox.add_many(self.session, events[start : start + OUTBOX_BATCH], lane=lane)

@@ -1,4 +1,5 @@
-"""The shared unit of work: event collection order, outbox hand-off, who commits (no I/O)."""
+"""The shared unit of work and the handler(message, uow) contract: event collection order, outbox
+hand-off, who commits, permanent errors (no I/O)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
 from bookshelf_contracts import BookAdded, BookPriceUpdated, Money
+from bookshelf_messaging import BatchHandler, PermanentError
+from bookshelf_messaging.handlers import bind_handlers, in_unit_of_work
 from bookshelf_messaging.unit_of_work import Recorder, SqlUnitOfWork
 
 
@@ -135,3 +139,42 @@ async def test_begin_commits_once_and_join_never_rolls_back() -> None:
     assert not joined.owns_transaction
     await joined.rollback()
     assert joined.session.calls == []  # type: ignore[attr-defined]
+
+
+async def test_a_table_keyed_by_contract_runs_each_handler_in_a_committed_unit_of_work() -> None:
+    seen: list[tuple[str, BooksUnitOfWork]] = []
+
+    async def on_added(message: BookAdded, uow: BooksUnitOfWork) -> None:
+        seen.append((message.title, uow))
+        uow.first.append(Aggregate([repriced(message.book_id)]))
+
+    batch = BatchHandler(lambda batch, session: None)  # type: ignore[arg-type, return-value]
+    session, outbox = FakeSession(), FakeOutbox()
+    table = bind_handlers(
+        {BookAdded: on_added, "BookPriceUpdated": batch},
+        lambda s: BooksUnitOfWork.join(s, outbox),  # type: ignore[arg-type]
+    )
+    assert set(table) == {"BookAdded", "BookPriceUpdated"}
+    assert table["BookPriceUpdated"] is batch
+    await table["BookAdded"](added(uuid4()), None, session)  # type: ignore[operator]
+    assert seen[0][0] == "Dune"
+    assert seen[0][1].session is session
+    assert outbox.rows == [("one", "BookPriceUpdated", "primary")]
+    assert session.calls == ["flush"]
+
+
+async def test_permanent_error_types_become_a_permanent_error_naming_the_cause() -> None:
+    class UnknownThing(LookupError):
+        pass
+
+    async def failing(message: Any, uow: Any) -> None:
+        raise UnknownThing("no order with id 7")
+
+    handle = in_unit_of_work(failing, lambda s: None, (UnknownThing,))
+    with pytest.raises(PermanentError) as raised:
+        await handle(None, None, None)  # type: ignore[arg-type]
+    assert str(raised.value) == "UnknownThing: no order with id 7"
+    assert isinstance(raised.value.__cause__, UnknownThing)
+    other = in_unit_of_work(failing, lambda s: None, ())
+    with pytest.raises(UnknownThing):
+        await other(None, None, None)  # type: ignore[arg-type]

@@ -5,14 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bookshelf_messaging import KafkaSettings, Outbox, OutboxRelay, create_engine, create_session_factory
+from bookshelf_messaging import (
+    KafkaSettings,
+    Outbox,
+    OutboxRelay,
+    create_engine,
+    create_session_factory,
+    runners,
+)
 from bookshelf_servicekit.runtime import Components, Options
 
 from bookshelf_catalog.adapters.queries import BookQueries
 from bookshelf_catalog.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from bookshelf_catalog.config import CatalogSettings
 from bookshelf_catalog.entrypoints.app import build_app
-from bookshelf_catalog.entrypoints.consumers import supplier_feed_runner
+from bookshelf_catalog.entrypoints.consumers import consumers
 from bookshelf_catalog.service_layer.messagebus import MessageBus
 
 SERVICE = "catalog"
@@ -35,14 +42,18 @@ def bootstrap(
     bus = MessageBus(lambda: SqlAlchemyUnitOfWork.begin(session_factory, outbox))
     app = build_app(settings, bus, BookQueries(session_factory))
     relay = OutboxRelay(settings.database_url, service=SERVICE, kafka=kafka, **(relay_options or {}))
-    consumers = [supplier_feed_runner(bus, outbox, session_factory, kafka, **(consumer_options or {}))]
     return Components(
         settings=settings,
         app=app,
         engine=engine,
         kafka=kafka,
         relay=relay,
-        consumers=consumers,
+        consumers=runners(
+            consumers(bus, **(consumer_options or {})),
+            session_factory,
+            kafka,
+            uow=lambda session: SqlAlchemyUnitOfWork.join(session, outbox),
+        ),
         alembic_dir=ALEMBIC_DIR,
     )
 

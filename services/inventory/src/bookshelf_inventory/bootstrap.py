@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from bookshelf_messaging import KafkaSettings, Outbox, OutboxRelay, create_engine, create_session_factory
+from bookshelf_messaging import (
+    KafkaSettings,
+    Outbox,
+    OutboxRelay,
+    create_engine,
+    create_session_factory,
+    runners,
+)
 from bookshelf_servicekit import create_app
 from bookshelf_servicekit.runtime import Components, Options
 
+from bookshelf_inventory.adapters.unit_of_work import SqlUnitOfWork
 from bookshelf_inventory.config import InventorySettings
 from bookshelf_inventory.domain.exceptions import InvalidQuantity, InventoryNotFound, ReservationNotFound
 from bookshelf_inventory.entrypoints.api import router
-from bookshelf_inventory.entrypoints.consumers import InputTopics, build_consumers
+from bookshelf_inventory.entrypoints.consumers import PERMANENT, InputTopics, consumers
 from bookshelf_inventory.entrypoints.deps import InventoryServices
 from bookshelf_inventory.migrations import ALEMBIC_DIR
 
@@ -48,7 +56,13 @@ def build(
         engine=engine,
         kafka=kafka,
         relay=OutboxRelay(settings.database_url, service=SERVICE, kafka=kafka),
-        consumers=build_consumers(settings, kafka, session_factory, outbox, topics),
+        consumers=runners(
+            consumers(settings, outbox, topics),
+            session_factory,
+            kafka,
+            uow=lambda session: SqlUnitOfWork.join(session, outbox),
+            permanent=PERMANENT,
+        ),
         alembic_dir=ALEMBIC_DIR,
     )
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from bookshelf_messaging import KafkaSettings, Outbox, OutboxRelay, create_engine, create_session_factory
+from bookshelf_messaging import (
+    KafkaSettings,
+    Outbox,
+    OutboxRelay,
+    create_engine,
+    create_session_factory,
+    runners,
+)
 from bookshelf_servicekit import create_app
 from bookshelf_servicekit.ratelimit import RateLimiter
 from bookshelf_servicekit.runtime import Components, Options
 
+from bookshelf_ordering.adapters.unit_of_work import SqlUnitOfWork
 from bookshelf_ordering.config import OrderingSettings
 from bookshelf_ordering.domain.exceptions import InvalidOrder, OrderNotFound, TransitionNotAllowed
 from bookshelf_ordering.entrypoints import api
-from bookshelf_ordering.entrypoints.consumers import catalog_runner, commands_runner
+from bookshelf_ordering.entrypoints.consumers import PERMANENT, consumers
 from bookshelf_ordering.entrypoints.deps import STATE_KEY, OrderingDeps
 from bookshelf_ordering.migrations import ALEMBIC_DIR
 from bookshelf_ordering.service_layer.access import OrderTokens
@@ -48,9 +56,12 @@ def bootstrap(settings: OrderingSettings | None = None, kafka: KafkaSettings | N
         engine=engine,
         kafka=kafka,
         relay=OutboxRelay(settings.database_url, service=SERVICE, kafka=kafka),
-        consumers=(
-            commands_runner(session_factory, outbox, kafka, settings.commands_group),
-            catalog_runner(session_factory, outbox, kafka, settings.catalog_group),
+        consumers=runners(
+            consumers(settings, outbox),
+            session_factory,
+            kafka,
+            uow=lambda session: SqlUnitOfWork.join(session, outbox),
+            permanent=PERMANENT,
         ),
         alembic_dir=ALEMBIC_DIR,
     )

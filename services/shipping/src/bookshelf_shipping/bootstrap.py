@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bookshelf_messaging import KafkaSettings, Outbox, OutboxRelay, create_engine, create_session_factory
+from bookshelf_messaging import (
+    KafkaSettings,
+    Outbox,
+    OutboxRelay,
+    create_engine,
+    create_session_factory,
+    runners,
+)
 from bookshelf_servicekit import create_app
 from bookshelf_servicekit.runtime import Components, Options
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bookshelf_shipping.adapters import queries
+from bookshelf_shipping.adapters.unit_of_work import SqlUnitOfWork
 from bookshelf_shipping.config import ShippingSettings
 from bookshelf_shipping.domain.exceptions import InvalidTransition, ShipmentNotFound, TransitionAlreadyMade
 from bookshelf_shipping.entrypoints.api import router
-from bookshelf_shipping.entrypoints.consumers import commands_consumer
+from bookshelf_shipping.entrypoints.consumers import consumers
 from bookshelf_shipping.entrypoints.deps import STATE_KEY, ShippingRuntime
 from bookshelf_shipping.migrations import ALEMBIC_DIR
 from bookshelf_shipping.service_layer import metrics
@@ -74,7 +82,12 @@ def build(
         engine=engine,
         kafka=kafka,
         relay=OutboxRelay(settings.database_url, service=SERVICE, kafka=kafka),
-        consumers=[commands_consumer(settings.commands_group, session_factory, kafka, outbox, deps)],
+        consumers=runners(
+            consumers(settings.commands_group, deps),
+            session_factory,
+            kafka,
+            uow=lambda session: SqlUnitOfWork.join(session, outbox),
+        ),
         alembic_dir=ALEMBIC_DIR,
     )
 

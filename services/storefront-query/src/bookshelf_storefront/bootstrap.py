@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bookshelf_messaging import KafkaSettings, create_engine, create_session_factory
+from bookshelf_messaging import KafkaSettings, create_engine, create_session_factory, runners
 from bookshelf_servicekit import ProblemSpec, create_app
 from bookshelf_servicekit.problems import problem_type
 from bookshelf_servicekit.runtime import Components, Options
@@ -74,7 +74,7 @@ def build(settings: StorefrontSettings | None = None, kafka: KafkaSettings | Non
         app=app,
         engine=engine,
         kafka=kafka,
-        consumers=consumers(settings, create_session_factory(engine), kafka),
+        consumers=runners(consumers(settings), create_session_factory(engine), kafka, uow=None),
         alembic_dir=ALEMBIC_DIR,
     )
 

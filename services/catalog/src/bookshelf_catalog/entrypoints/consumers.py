@@ -1,22 +1,21 @@
 """The supplier feed consumer (group ``catalog.supplier-feed``, topic ``supplier.book-supply``).
 
-Each SupplierPayloadReceived is translated by the anti-corruption layer; a payload the catalog
+Each SupplierPayloadReceived runs in a unit of work joined to the runner's transaction (``bootstrap``
+passes the factory) and is translated by the anti-corruption layer; a payload the catalog
 cannot use (missing keys, bad values) raises PermanentError naming the field, so the runner
 dead-letters it to ``supplier.book-supply.dlq`` at once instead of retrying.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from bookshelf_contracts import SUPPLIER_BOOK_SUPPLY, Envelope, Message, SupplierPayloadReceived
-from bookshelf_messaging import ConsumerRunner, KafkaSettings, Outbox, PermanentError
+from bookshelf_contracts import SUPPLIER_BOOK_SUPPLY, SupplierPayloadReceived
+from bookshelf_messaging import Consumer, PermanentError
+from bookshelf_messaging.handlers import UnitOfWorkHandler
 from prometheus_client import Counter
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bookshelf_catalog.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from bookshelf_catalog.domain.exceptions import InvalidBook
 from bookshelf_catalog.service_layer.messagebus import MessageBus
 from bookshelf_catalog.service_layer.supplier import (
@@ -26,6 +25,7 @@ from bookshelf_catalog.service_layer.supplier import (
     invalid_from_domain,
     translate,
 )
+from bookshelf_catalog.service_layer.unit_of_work import UnitOfWork
 
 SUPPLIER_FEED_GROUP = "catalog.supplier-feed"
 MAX_LABEL = 50
@@ -43,20 +43,17 @@ SUPPLIER_IGNORED = Counter(
     ["event_type"],
 )
 
-SupplierHandler = Callable[[Message, Envelope, AsyncSession], Awaitable[None]]
-
 
 def _label(event_type: str) -> str:
     # The supplier chooses event types; cap label values so a buggy feed cannot explode cardinality.
     return event_type if len(event_type) <= MAX_LABEL else event_type[:MAX_LABEL]
 
 
-def supplier_payload_handler(bus: MessageBus, outbox: Outbox) -> SupplierHandler:
-    """The handler of SupplierPayloadReceived, running in the runner's transaction."""
+def supplier_payload_handler(bus: MessageBus) -> UnitOfWorkHandler:
+    """The handler of SupplierPayloadReceived, in a unit of work joined to the runner's transaction."""
 
-    async def on_supplier_payload(message: Message, envelope: Envelope, session: AsyncSession) -> None:
+    async def on_supplier_payload(message: SupplierPayloadReceived, uow: UnitOfWork) -> None:
         """Translate one stored supplier payload into catalog commands."""
-        assert isinstance(message, SupplierPayloadReceived)
         label = _label(event_type_of(message.payload))
         try:
             command = translate(message.payload)
@@ -71,7 +68,7 @@ def supplier_payload_handler(bus: MessageBus, outbox: Outbox) -> SupplierHandler
             SUPPLIER_PAYLOADS.labels(label, outcome).inc()
             return
         try:
-            book = await bus.handle_in(command, SqlAlchemyUnitOfWork.join(session, outbox))
+            book = await bus.handle_in(command, uow)
         except InvalidBook as exc:
             SUPPLIER_PAYLOADS.labels(label, "rejected").inc()
             raise PermanentError(str(invalid_from_domain(exc))) from exc
@@ -80,19 +77,13 @@ def supplier_payload_handler(bus: MessageBus, outbox: Outbox) -> SupplierHandler
     return on_supplier_payload
 
 
-def supplier_feed_runner(
-    bus: MessageBus,
-    outbox: Outbox,
-    session_factory: async_sessionmaker[AsyncSession],
-    kafka: KafkaSettings,
-    **options: Any,
-) -> ConsumerRunner:
-    """The consumer runner of the supplier feed."""
-    return ConsumerRunner(
-        SUPPLIER_FEED_GROUP,
-        [SUPPLIER_BOOK_SUPPLY],
-        {SupplierPayloadReceived.TYPE: supplier_payload_handler(bus, outbox)},
-        session_factory,
-        kafka,
-        **options,
-    )
+def consumers(bus: MessageBus, **options: Any) -> list[Consumer]:
+    """The supplier feed (``supplier.book-supply``), for group ``catalog.supplier-feed``."""
+    return [
+        Consumer(
+            SUPPLIER_FEED_GROUP,
+            [SUPPLIER_BOOK_SUPPLY],
+            {SupplierPayloadReceived: supplier_payload_handler(bus)},
+            options=options,
+        )
+    ]

@@ -6,11 +6,12 @@
 | ``inventory.commands`` | ``inventory.commands`` | ReserveStock, ReleaseStock, CommitStock |
 | ``inventory.supplier-feed`` | ``supplier.book-supply`` | SupplierPayloadReceived (stock_replenished) |
 
-Each handler runs in the runner's transaction (the one that writes the inbox row); its events go to
-the outbox in that transaction. Handlers that lock stock rows serialise their batches through an
-advisory lock, so batches of different partitions never deadlock. Domain errors retrying cannot fix become ``PermanentError`` (dead
-letter at once, the message naming the field and value); anything else is retried, then
-dead-lettered.
+Each handler runs as ``handler(message, uow)`` in a unit of work joined to the runner's transaction
+(the one that writes the inbox row; ``bootstrap`` passes the factory); its events go to the outbox in
+that transaction. Handlers that lock stock rows serialise their batches through an
+advisory lock, so batches of different partitions never deadlock. Domain errors retrying cannot fix
+(``PERMANENT``) become ``PermanentError`` (dead letter at once, the message naming the field and
+value); anything else is retried, then dead-lettered.
 
 BookDetailsUpdated only upserts the catalog replica (title, ISBN -> book_id) and publishes nothing,
 so it runs as a ``BatchHandler``: a run of them in a partition batch is one executemany. BookAdded
@@ -31,12 +32,12 @@ from bookshelf_contracts import (
     BookAdded,
     BookDetailsUpdated,
     Envelope,
-    Message,
     SupplierPayloadReceived,
 )
-from bookshelf_messaging import BatchHandler, ConsumerRunner, Handler, KafkaSettings, Outbox, PermanentError
+from bookshelf_messaging import BatchHandler, Consumer, Outbox
+from bookshelf_messaging.handlers import UnitOfWorkHandler
 from prometheus_client import Counter
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookshelf_inventory.adapters.repositories import take_stock_writers_lock
 from bookshelf_inventory.adapters.unit_of_work import SqlUnitOfWork
@@ -70,22 +71,13 @@ class InputTopics:
     supplier: str = SUPPLIER_BOOK_SUPPLY
 
 
-def consumer_handler(handler: handlers.Handler, outbox: Outbox, *, locks_stock: bool = False) -> Handler:
-    """A messaging handler running ``handler`` in the runner's transaction, then flushing its events.
+def locking_stock(handler: UnitOfWorkHandler) -> UnitOfWorkHandler:
+    """``handler`` after taking the stock writers lock in the unit of work's transaction: it row-locks
+    stock records, so batches must not deadlock each other (see ``take_stock_writers_lock``)."""
 
-    ``locks_stock``: the handler row-locks stock records, so the batch transaction first takes the
-    stock writers lock (see ``take_stock_writers_lock``: batches must not deadlock each other).
-    """
-
-    async def handle(message: Message, envelope: Envelope, session: AsyncSession) -> None:
-        if locks_stock:
-            await take_stock_writers_lock(session)
-        uow = SqlUnitOfWork.join(session, outbox)
-        try:
-            await handler(message, uow)
-        except PERMANENT as exc:
-            raise PermanentError(f"{type(exc).__name__}: {exc}") from exc
-        await uow.commit()
+    async def handle(message: Any, uow: SqlUnitOfWork) -> None:
+        await take_stock_writers_lock(uow.session)
+        await handler(message, uow)
 
     return handle
 
@@ -108,35 +100,27 @@ async def _restock_from_supplier(message: Any, uow: UnitOfWork) -> bool:
     return restocked
 
 
-def build_consumers(
-    settings: InventorySettings,
-    kafka: KafkaSettings,
-    session_factory: async_sessionmaker[AsyncSession],
-    outbox: Outbox,
-    topics: InputTopics = InputTopics(),
-) -> list[ConsumerRunner]:
-    """The three consumer runners of inventory (see the module table)."""
+def consumers(
+    settings: InventorySettings, outbox: Outbox, topics: InputTopics = InputTopics()
+) -> list[Consumer]:
+    """The three consumer groups of inventory (see the module table)."""
     events = handlers.event_handlers(initial_stock=settings.initial_stock)
-    catalog: dict[str, Handler | BatchHandler] = {
-        BookAdded.TYPE: consumer_handler(events[BookAdded.TYPE], outbox),
-        BookDetailsUpdated.TYPE: details_batch_handler(outbox),
-    }
-    commands = {
-        name: consumer_handler(h, outbox, locks_stock=True) for name, h in handlers.COMMAND_HANDLERS.items()
-    }
-    supplier = {
-        SupplierPayloadReceived.TYPE: consumer_handler(_restock_from_supplier, outbox, locks_stock=True)
-    }
+    commands = {name: locking_stock(handler) for name, handler in handlers.COMMAND_HANDLERS.items()}
     return [
-        ConsumerRunner(settings.catalog_group, [topics.catalog], catalog, session_factory, kafka, lanes=True),
-        ConsumerRunner(settings.commands_group, [topics.commands], commands, session_factory, kafka),
-        ConsumerRunner(
+        Consumer(
+            settings.catalog_group,
+            [topics.catalog],
+            {BookAdded: events[BookAdded.TYPE], BookDetailsUpdated: details_batch_handler(outbox)},
+            lanes=True,
+        ),
+        Consumer(settings.commands_group, [topics.commands], commands),
+        Consumer(
             settings.supplier_group,
             [topics.supplier],
-            supplier,
-            session_factory,
-            kafka,
-            max_retries=settings.supplier_max_retries,
-            backoff_base_s=settings.supplier_backoff_s,
+            {SupplierPayloadReceived: locking_stock(_restock_from_supplier)},
+            options={
+                "max_retries": settings.supplier_max_retries,
+                "backoff_base_s": settings.supplier_backoff_s,
+            },
         ),
     ]

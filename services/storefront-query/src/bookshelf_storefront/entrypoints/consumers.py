@@ -29,8 +29,8 @@ from bookshelf_contracts import (
     Message,
     topic_spec,
 )
-from bookshelf_messaging import BatchHandler, ConsumerRunner, KafkaSettings
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from bookshelf_messaging import BatchHandler, Consumer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookshelf_storefront.adapters.stores import SqlStores
 from bookshelf_storefront.config import StorefrontSettings
@@ -71,11 +71,9 @@ def consumer_plan(settings: StorefrontSettings) -> list[tuple[str, str, tuple[st
     return [(group, topic, fed_by(topic)) for topic, group in groups.items()]
 
 
-def consumers(
-    settings: StorefrontSettings, session_factory: async_sessionmaker[AsyncSession], kafka: KafkaSettings
-) -> list[ConsumerRunner]:
-    """The four live consumer runners."""
+def consumers(settings: StorefrontSettings) -> list[Consumer]:
+    """The four live consumers (each with its ``.bulk`` lane)."""
     return [
-        ConsumerRunner(group, [topic], live_handlers(topic, models), session_factory, kafka, lanes=True)
+        Consumer(group, [topic], live_handlers(topic, models), lanes=True)
         for group, topic, models in consumer_plan(settings)
     ]
