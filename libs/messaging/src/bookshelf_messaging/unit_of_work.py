@@ -127,6 +127,19 @@ class SqlUnitOfWork(UnitOfWork):
         async with session_factory() as session, cls(session, outbox, owns_transaction=True) as uow:
             yield uow
 
+    @classmethod
+    @asynccontextmanager
+    async def in_transaction(
+        cls, session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
+    ) -> AsyncIterator[Self]:
+        """A unit of work joined to a new transaction that the block owns: when the block ends without
+        an error the events still recorded are written and the transaction commits; an error rolls all
+        of it back. For handlers written for a caller-owned transaction (inventory's, shipping's)."""
+        async with session_factory() as session, session.begin():
+            uow = cls.join(session, outbox)
+            yield uow
+            await uow.commit()
+
     async def publish(self, message: Message) -> UUID:
         """Write one message to the outbox now (in this transaction); returns its message id."""
         envelope = await self.outbox.add(self.session, message)

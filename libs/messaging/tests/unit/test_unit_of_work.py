@@ -33,6 +33,19 @@ class Aggregate:
     events: list[Any] = field(default_factory=list)
 
 
+class Transaction:
+    """``session.begin()``: commits on a clean exit, rolls back on an error."""
+
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    async def __aenter__(self) -> None:
+        self.calls.append("begin")
+
+    async def __aexit__(self, exc_type: object, *exc: object) -> None:
+        self.calls.append("end: commit" if exc_type is None else "end: rollback")
+
+
 class FakeSession:
     """Records what the unit of work asks of its session."""
 
@@ -50,6 +63,9 @@ class FakeSession:
 
     async def close(self) -> None:
         self.calls.append("close")
+
+    def begin(self) -> Transaction:
+        return Transaction(self.calls)
 
     async def __aenter__(self) -> FakeSession:
         return self
@@ -178,3 +194,23 @@ async def test_permanent_error_types_become_a_permanent_error_naming_the_cause()
     other = in_unit_of_work(failing, lambda s: None, ())
     with pytest.raises(UnknownThing):
         await other(None, None, None)  # type: ignore[arg-type]
+
+
+async def test_in_transaction_writes_what_is_left_and_the_block_commits_or_rolls_back() -> None:
+    session, outbox = FakeSession(), FakeOutbox()
+    async with BooksUnitOfWork.in_transaction(lambda: session, outbox) as uow:  # type: ignore[arg-type]
+        assert not uow.owns_transaction
+        uow.first.append(Aggregate([added(uuid4())]))
+    assert outbox.rows == [("one", "BookAdded", "primary")]
+    assert session.calls == ["begin", "flush", "end: commit", "close"]
+    failing, outbox = FakeSession(), FakeOutbox()
+
+    async def refused() -> None:
+        async with BooksUnitOfWork.in_transaction(lambda: failing, outbox) as uow:  # type: ignore[arg-type]
+            uow.first.append(Aggregate([added(uuid4())]))
+            raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        await refused()
+    assert outbox.rows == []
+    assert failing.calls == ["begin", "end: rollback", "close"]

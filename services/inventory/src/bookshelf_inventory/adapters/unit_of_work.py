@@ -5,12 +5,9 @@ or the consumer runner's (the one that also writes the inbox).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from bookshelf_messaging import Outbox
 from bookshelf_messaging.unit_of_work import SqlUnitOfWork as SharedSqlUnitOfWork
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookshelf_inventory.adapters.repositories import (
     SqlBookReplica,
@@ -30,15 +27,5 @@ class SqlUnitOfWork(SharedSqlUnitOfWork, UnitOfWork):
         self.books = SqlBookReplica(session)
 
 
-@asynccontextmanager
-async def transaction(
-    session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
-) -> AsyncIterator[SqlUnitOfWork]:
-    """A unit of work in a new transaction: events are written and the transaction committed on exit.
-
-    An exception rolls everything back, events included.
-    """
-    async with session_factory() as session, session.begin():
-        uow = SqlUnitOfWork.join(session, outbox)
-        yield uow
-        await uow.commit()
+# An HTTP request's unit of work: a new transaction, events written and committed on exit.
+transaction = SqlUnitOfWork.in_transaction

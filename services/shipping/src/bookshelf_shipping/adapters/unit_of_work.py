@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from bookshelf_messaging import Outbox
 from bookshelf_messaging.unit_of_work import SqlUnitOfWork as SharedSqlUnitOfWork
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookshelf_shipping.adapters.repository import SqlRefusalRepository, SqlShipmentRepository
 from bookshelf_shipping.service_layer.unit_of_work import UnitOfWork
@@ -22,10 +19,5 @@ class SqlUnitOfWork(SharedSqlUnitOfWork, UnitOfWork):
         self.refusals = SqlRefusalRepository(session)
 
 
-@asynccontextmanager
-async def transaction(
-    session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
-) -> AsyncIterator[SqlUnitOfWork]:
-    """A unit of work in a new transaction, committed when the block ends without an error."""
-    async with session_factory() as session, session.begin():
-        yield SqlUnitOfWork.join(session, outbox)
+# An HTTP request's unit of work: a new transaction, committed when the block ends without an error.
+transaction = SqlUnitOfWork.in_transaction
