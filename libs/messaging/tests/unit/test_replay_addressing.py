@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bookshelf_messaging._processing import PartitionProcessor, RetryPolicy
+from bookshelf_messaging._processing import PartitionProcessor
 from bookshelf_messaging.dlq import H_REPLAY_GROUP, Failure
+from bookshelf_messaging.policy import RetryPolicy
 from prometheus_client import REGISTRY
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from bookshelf_contracts import Event
 from bookshelf_inventory.service_layer.unit_of_work import UnitOfWork
