@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from confluent_kafka import KafkaException
@@ -70,8 +70,18 @@ def _store(topic: str | None = None) -> Iterator[DeadLetterStore]:
         )
 
 
-def _not_found(exc: Exception) -> None:
+def _not_found(exc: Exception) -> NoReturn:
     fail(str(exc).split(";")[0], LIST_HINT)
+
+
+def _entry(store: DeadLetterStore, entry_id: str) -> DeadLetter:
+    """The entry ``entry_id`` of ``store``, or exit 1 saying how to find a valid id."""
+    from bookshelf_messaging.dlq_store import DeadLetterNotFound
+
+    try:
+        return store.get(entry_id)
+    except DeadLetterNotFound as exc:
+        _not_found(exc)
 
 
 @dlq_app.command("list")
@@ -99,14 +109,8 @@ def inspect(
     json_output: JsonOption = False,
 ) -> None:
     """One entry with its payload, headers, error and stack trace."""
-    from bookshelf_messaging.dlq_store import DeadLetterNotFound
-
     with _store() as store:
-        try:
-            entry = store.get(entry_id)
-        except DeadLetterNotFound as exc:
-            _not_found(exc)
-            return
+        entry = _entry(store, entry_id)
     if json_output:
         emit_json(view.entry_detail(entry))
     else:
@@ -163,14 +167,8 @@ def close(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
     """Close one entry without replaying it (its record is dropped for good)."""
-    from bookshelf_messaging.dlq_store import DeadLetterNotFound
-
     with _store() as store:
-        try:
-            entry = store.get(entry_id)
-        except DeadLetterNotFound as exc:
-            _not_found(exc)
-            return
+        entry = _entry(store, entry_id)
         _confirm(f"Close dead letter {entry_id} of {entry.original_topic} without replaying it?", yes)
         closed = store.close_ids(entry.dlq_topic, [entry_id])
     if closed:
