@@ -145,7 +145,7 @@ def test_the_strimzi_example_is_production_shaped() -> None:
 SOURCES = [*ROOT.glob("services/*/src"), *ROOT.glob("libs/*/src"), ROOT / "tools" / "cli" / "src"]
 # Names that hold consumer group ids: COMMANDS_GROUP, catalog_group, APP_ID (faust), group_id=...
 # (H_GROUP in libs/messaging dlq.py is a record header name, not a group).
-_GROUP_NAME = re.compile(r"(?i)^(?!H_).*(^|_)(group|group_id|app_id)$")
+_GROUP_NAME = re.compile(r"(?i)^(?!H_).*(^|_)(group|group_id|group_prefix|app_id)$")
 
 
 def _constants(node: ast.AST | None) -> Iterable[tuple[str, bool]]:
@@ -182,7 +182,9 @@ def consumer_groups() -> tuple[frozenset[str], frozenset[str]]:
                 isinstance(node, ast.Assign | ast.AnnAssign)
                 and any(map(_GROUP_NAME.match, _target_names(node)))
             ):
-                found.update(_constants(node.value))
+                names = [node.arg or ""] if isinstance(node, ast.keyword) else _target_names(node)
+                named_prefix = any("prefix" in name.lower() for name in names)  # group_prefix="..."
+                found.update((text, is_prefix or named_prefix) for text, is_prefix in _constants(node.value))
     return frozenset(t for t, p in found if not p), frozenset(t for t, p in found if p)
 
 
