@@ -7,35 +7,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import orjson
-import pytest
 from bookshelf_infra.testing import eventually
-from playwright.async_api import BrowserContext, Page, async_playwright, expect
+from playwright.async_api import BrowserContext, Page, expect
 
+from tests.e2e.chromium import WAIT_MS, needs_chromium
 from tests.e2e.system import ADMIN, RunningSystem
-from tests.e2e.test_observatory_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS
 
 STAFF_TOKEN = ADMIN["Authorization"].removeprefix("Bearer ")
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason=f"no Chromium at {CHROMIUM}: install it with `apt-get install chromium` (or `make browser`)",
-)
-
-
-@pytest.fixture
-async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
-    async with async_playwright() as playwright:
-        context = await playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        context.set_default_timeout(WAIT_MS)
-        yield context
-        await context.close()
+pytestmark = needs_chromium
 
 
 class SwaggerPage:

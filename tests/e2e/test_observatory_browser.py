@@ -8,49 +8,19 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from aiokafka import AIOKafkaProducer
 from bookshelf_contracts import INVENTORY_COMMANDS, Envelope, ReserveStock, StockLine
 from bookshelf_infra.testing import eventually
-from playwright.async_api import BrowserContext, Page, async_playwright, expect
+from playwright.async_api import BrowserContext, Page, expect
 
+from tests.e2e.chromium import WAIT_MS, needs_chromium
 from tests.e2e.system import ADMIN, RunningSystem
 from tests.e2e.test_observatory_trace_cli import add_book, place_order
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WAIT_MS = 60_000
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason=f"no Chromium at {CHROMIUM}: install it with `apt-get install chromium` (or `make browser`)",
-)
-
-
-@pytest.fixture
-async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
-    """Chromium with a new, empty profile."""
-    async with async_playwright() as playwright:
-        context = await playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        context.set_default_timeout(WAIT_MS)
-        yield context
-        await context.close()
+pytestmark = needs_chromium
 
 
 async def poison(system: RunningSystem, correlation_id: str) -> str:
