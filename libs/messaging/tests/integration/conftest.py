@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID, uuid4
@@ -12,7 +13,7 @@ from uuid import UUID, uuid4
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
-from bookshelf_contracts import BookAdded, Money
+from bookshelf_contracts import BookAdded, Envelope, Message, Money
 from bookshelf_infra.testing import TestDatabase, eventually, partitions_of, unique_name
 from bookshelf_infra.testing.tap import Tap
 from bookshelf_messaging import KafkaSettings, create_engine, create_session_factory, create_topic, install
@@ -38,6 +39,20 @@ async def engine(database: TestDatabase) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return create_session_factory(engine)
+
+
+@dataclass
+class Flaky:
+    """A handler that fails for titles in ``failing`` and records the titles it handled."""
+
+    failing: set[str]
+    handled: list[str] = field(default_factory=list)
+
+    async def __call__(self, message: Message, _envelope: Envelope, _session: AsyncSession) -> None:
+        assert isinstance(message, BookAdded)
+        if message.title in self.failing:
+            raise RuntimeError(f"cannot handle {message.title}")
+        self.handled.append(message.title)
 
 
 class TopicFactory(Protocol):

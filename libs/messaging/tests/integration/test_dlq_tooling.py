@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from bookshelf_contracts import BookAdded, Envelope, Message
+from bookshelf_contracts import Envelope
 from bookshelf_infra.testing import eventually, unique_name
 from bookshelf_messaging import (
     ConsumerRunner,
@@ -22,21 +22,7 @@ from bookshelf_messaging import (
 from bookshelf_messaging.dlq import Failure, truncated
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .conftest import TopicFactory, book, consumed, produce, read_to_end, running
-
-
-@dataclass
-class Flaky:
-    """Fails for titles in ``failing``; records the titles it handled."""
-
-    failing: set[str]
-    handled: list[str] = field(default_factory=list)
-
-    async def __call__(self, message: Message, _envelope: Envelope, _session: AsyncSession) -> None:
-        assert isinstance(message, BookAdded)
-        if message.title in self.failing:
-            raise RuntimeError(f"cannot handle {message.title}")
-        self.handled.append(message.title)
+from .conftest import Flaky, TopicFactory, book, consumed, produce, read_to_end, running
 
 
 def _runner(

@@ -22,7 +22,7 @@ from bookshelf_messaging import (
 from bookshelf_messaging.dlq import Failure, header
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .conftest import TopicFactory, book, consumed, produce, read_all, running
+from .conftest import Flaky, TopicFactory, book, consumed, produce, read_all, running
 
 
 def _record(title: str, key: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
@@ -66,20 +66,6 @@ async def test_bulk_lane_yields_to_the_primary_lane(
         assert bulk_before_last_primary < total_bulk - 500
         await eventually(lambda: len(order) >= total_bulk + 20, timeout=30)
     assert consumed(runner.group_id, f"{topic}.bulk", "handled") == total_bulk
-
-
-@dataclass
-class Flaky:
-    """Fails for titles in ``failing``; records handled titles."""
-
-    failing: set[str]
-    handled: list[str] = field(default_factory=list)
-
-    async def __call__(self, message: Message, _envelope: Envelope, _session: AsyncSession) -> None:
-        assert isinstance(message, BookAdded)
-        if message.title in self.failing:
-            raise RuntimeError(f"cannot handle {message.title}")
-        self.handled.append(message.title)
 
 
 async def test_dead_letter_store_list_replay_close_purge(
